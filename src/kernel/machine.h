@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel/machine.h - the simulated machine and the tasks that run on it.
+ *
+ * One struct mmsim_machine holds everything a booted system has: simulated
+ * RAM and its memmap, the NUMA nodes with their zones, the CPUs with their
+ * TLBs, the tasks and address spaces, the counters, simulated time and the
+ * seeded generator.  Nothing in the model is global: two machines in one host
+ * process never see each other.
+ */
+#ifndef MMSIM_KERNEL_MACHINE_H
+#define MMSIM_KERNEL_MACHINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mmsim.h"
+#include "kernel/list.h"
+#include "mm/mm_types.h"
+#include "mm/vmstat.h"
+#include "hw/tlb.h"
+
+struct dt_machine;
+
+/*
+ * Simulated cost of each operation, in ns.  Defaults approximate what an
+ * arm64 server core of the Neoverse N1 class spends (fault entry and exit,
+ * clearing and copying a 4 KiB page at ~20 GB/s, a TLB walk that hits in the
+ * caches, a broadcast TLBI + DSB); mmsim_cost_set() overrides any of them.
+ */
+#define COST_ITEMS(X)                                                           \
+	X(COST_TLB_HIT, "tlb_hit", 1, "load/store that hits the TLB")           \
+	X(COST_TLB_WALK, "tlb_miss_walk", 25, "hardware table walk on a TLB miss") \
+	X(COST_FAULT_ENTRY, "fault_entry", 250, "exception entry, do_page_fault, return") \
+	X(COST_PAGE_ALLOC, "page_alloc", 60, "one buddy/pcp allocation")        \
+	X(COST_PAGE_FREE, "page_free", 40, "one page freed")                    \
+	X(COST_ZERO_PAGE, "zero_page", 180, "clearing a 4 KiB page")            \
+	X(COST_COPY_PAGE, "copy_page", 260, "copying a 4 KiB page")             \
+	X(COST_PTE_UPDATE, "pte_update", 10, "writing one descriptor")          \
+	X(COST_TLBI_PAGE, "tlbi_page", 40, "TLBI VAE1IS + DSB for one page")    \
+	X(COST_TLBI_ASID, "tlbi_asid", 120, "TLBI ASIDE1IS + DSB")              \
+	X(COST_TLBI_ALL, "tlbi_all", 300, "TLBI VMALLE1IS + DSB")               \
+	X(COST_SYSCALL, "syscall", 150, "system call entry and exit")           \
+	X(COST_VMA_OP, "vma_op", 200, "a VMA insert, split, merge or removal")  \
+	X(COST_MIGRATE_PAGE, "migrate_page", 1500, "unmap, copy and remap one page") \
+	X(COST_FORK_PTE, "fork_pte", 15, "copying one PTE at fork")
+
+#define X_ENUM(e, n, d, h) e,
+enum cost_item { COST_ITEMS(X_ENUM) NR_COST_ITEMS };
+#undef X_ENUM
+
+/* One CPU: its TLB and what it is running. */
+struct cpu {
+	unsigned int id;
+	int nid;
+	struct mmsim_task *curr;
+	struct tlb tlb;
+};
+
+struct files_struct {
+	int refcount;
+	int nr;                         /* size of fd[]                             */
+	struct file **fd;
+};
+
+enum file_type { FILE_MEMFD, FILE_USERFAULTFD };
+
+struct file {
+	int refcount;
+	enum file_type type;
+	struct shmem_inode *inode;
+	unsigned int flags;
+};
+
+struct mmsim_task {
+	struct mmsim_machine *machine;
+	int pid, tgid;
+	struct mm_struct *mm;
+	struct files_struct *files;
+	unsigned int cpu;
+	bool killed;                    /* SIGKILL delivered (OOM); calls -ESRCH   */
+	uint64_t min_flt, maj_flt;
+	uint64_t tagged_addr_ctrl;      /* prctl(PR_SET_TAGGED_ADDR_CTRL) value     */
+	int mempolicy_mode;             /* set_mempolicy()                           */
+	uint64_t mempolicy_nodes;
+	unsigned int il_next;           /* next node for MPOL_INTERLEAVE            */
+	struct list_head tasks_node;    /* machine->tasks                           */
+	/* A blocked access, replayed by mmsim_task_resume().                      */
+	struct {
+		bool active;
+		int kind;               /* 0 load, 1 store, 2 fill                  */
+		uint64_t addr, len;
+		void *dst;
+		const void *src;
+		int byte;
+	} blocked;
+};
+
+struct trace_sub {
+	char pattern[64];
+	mmsim_trace_fn fn;
+	void *ctx;
+};
+
+struct pin_record;
+
+struct mmsim_machine {
+	/* Physical memory: one host mapping spans the physical address range. */
+	uint8_t *ram;                   /* host address of min_pfn                 */
+	uint64_t min_pfn, max_pfn;      /* [min_pfn, max_pfn) spans every bank      */
+	struct page *memmap;            /* memmap[pfn - min_pfn]                    */
+	size_t ram_map_bytes, memmap_map_bytes;
+	struct dt_machine *dt;
+
+	struct pglist_data nodes[MAX_NUMNODES];
+	unsigned int nr_nodes;
+	struct cpu *cpus;
+	unsigned int nr_cpus;
+
+	uint64_t totalram_pages;        /* managed pages over all zones            */
+	uint64_t zero_pfn;              /* ZERO_PAGE(0)                            */
+	int64_t vm_events[NR_VM_EVENT_ITEMS];
+
+	/* Address spaces and tasks. */
+	struct list_head tasks;         /* every live task, by creation            */
+	struct list_head mms;           /* every live mm, by creation              */
+	int next_pid;
+	uint64_t next_mm_id, next_anon_vma_id, next_inode_id;
+	uint64_t asid_map[1024];        /* 65536 ASIDs; bit set = in use           */
+
+	/* Time and determinism. */
+	uint64_t now;                   /* simulated ns                            */
+	uint64_t costs[NR_COST_ITEMS];
+	uint64_t seed;
+	uint64_t rng_state;
+
+	/* Knobs (sysctl and sysfs). */
+	bool hw_afdbm;                  /* hardware Access flag and dirty state     */
+	int overcommit_memory;
+	int overcommit_ratio;
+	int numa_balancing;
+	uint64_t min_free_kbytes;
+	int watermark_scale_factor;
+	int max_map_count;
+	int thp_enabled;                /* 0 never, 1 madvise, 2 always             */
+	int thp_defrag;
+	int thp_use_zero_page;
+	char bootargs[1024];
+
+	/* Events and the kernel log. */
+	struct trace_sub *subs;
+	int nr_subs;
+	char *kmsg;
+	size_t kmsg_len, kmsg_cap;
+
+	struct list_head pins;          /* live mmsim_pin records                   */
+	bool dying;                     /* mmsim_machine_destroy in progress        */
+};
+
+static inline struct page *pfn_to_page(struct mmsim_machine *m, uint64_t pfn)
+{
+	return &m->memmap[pfn - m->min_pfn];
+}
+static inline uint64_t page_to_pfn(struct mmsim_machine *m, const struct page *p)
+{
+	return (uint64_t)(p - m->memmap) + m->min_pfn;
+}
+static inline bool pfn_valid(struct mmsim_machine *m, uint64_t pfn)
+{
+	return pfn >= m->min_pfn && pfn < m->max_pfn;
+}
+/* Host address of a simulated physical frame. */
+static inline uint8_t *pfn_to_virt(struct mmsim_machine *m, uint64_t pfn)
+{
+	return m->ram + ((pfn - m->min_pfn) << PAGE_SHIFT);
+}
+static inline uint8_t *page_address(struct mmsim_machine *m, const struct page *p)
+{
+	return pfn_to_virt(m, page_to_pfn(m, p));
+}
+static inline struct zone *page_zone(struct mmsim_machine *m, const struct page *p)
+{
+	return &m->nodes[p->nid].node_zones[p->zid];
+}
+
+static inline void charge(struct mmsim_machine *m, enum cost_item c) { m->now += m->costs[c]; }
+static inline void count_vm_event(struct mmsim_machine *m, enum vm_event_item e) { m->vm_events[e]++; }
+static inline void count_vm_events(struct mmsim_machine *m, enum vm_event_item e, int64_t n) { m->vm_events[e] += n; }
+static inline void mod_node_page_state(struct pglist_data *pg, enum node_stat_item i, int64_t d) { pg->vm_stat[i] += d; }
+static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, int64_t d) { z->vm_stat[i] += d; }
+
+/* kernel/error.c: the calling host thread's last failure. */
+int  seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void clearerr_last(void);
+
+/* kernel/printk.c: the kernel log (kmsg). */
+void printk(struct mmsim_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define pr_info(m, ...) printk(m, __VA_ARGS__)
+
+/* kernel/rand.c: the machine's seeded generator. */
+uint64_t prandom_u64(struct mmsim_machine *m);
+uint64_t prandom_below(struct mmsim_machine *m, uint64_t n);
+
+/* kernel/trace.c */
+bool trace_enabled(struct mmsim_machine *m);
+void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
+		 uint64_t addr, uint64_t pfn, unsigned int order, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+#define TRACE(m, ...) do { if ((m)->nr_subs) trace_event(m, __VA_ARGS__); } while (0)
+
+/* kernel/task.c */
+struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
+int task_check_alive(struct mmsim_task *t);
+
+/* kernel/fork.c */
+int dup_mm(struct mmsim_task *parent, struct mm_struct **out);
+
+#endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm/internal.h - what the memory-management files call in each other.
+ * Names and meanings follow Linux's mm/ wherever the model does the same job.
+ */
+#ifndef MMSIM_MM_INTERNAL_H
+#define MMSIM_MM_INTERNAL_H
+
+#include "kernel/machine.h"
+
+/* ------------------------------------------------------------ gfp flags */
+typedef unsigned int gfp_t;
+#define __GFP_DMA        0x01U
+#define __GFP_MOVABLE    0x08U
+#define __GFP_RECLAIMABLE 0x10U
+#define __GFP_HIGH       0x20U
+#define __GFP_IO         0x40U
+#define __GFP_FS         0x80U
+#define __GFP_ZERO       0x100U
+#define __GFP_DIRECT_RECLAIM 0x400U
+#define __GFP_KSWAPD_RECLAIM 0x800U
+#define __GFP_NOWARN     0x2000U
+#define __GFP_COMP       0x40000U
+#define __GFP_THISNODE   0x200000U
+#define __GFP_ACCOUNT    0x400000U
+#define __GFP_TAGGED     0x800000U      /* needs MTE tag storage (RFC v1)      */
+#define __GFP_RECLAIM    (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
+#define GFP_KERNEL       (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_NOWAIT       (__GFP_KSWAPD_RECLAIM)
+#define GFP_USER         (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_HIGHUSER     GFP_USER
+#define GFP_HIGHUSER_MOVABLE (GFP_HIGHUSER | __GFP_MOVABLE)
+#define GFP_PGTABLE_USER (GFP_KERNEL | __GFP_ZERO | __GFP_ACCOUNT)
+
+static inline int gfp_migratetype(gfp_t gfp)
+{
+	if (gfp & __GFP_MOVABLE)
+		return MIGRATE_MOVABLE;
+	if (gfp & __GFP_RECLAIMABLE)
+		return MIGRATE_RECLAIMABLE;
+	return MIGRATE_UNMOVABLE;
+}
+
+/* ------------------------------------------------------- page_alloc.c */
+int  page_alloc_init(struct mmsim_machine *m);
+struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned int order);
+void __free_pages(struct mmsim_machine *m, struct page *page, unsigned int order);
+void free_unref_page(struct mmsim_machine *m, struct page *page);
+void drain_all_pages(struct mmsim_machine *m);
+int  get_pageblock_migratetype(struct mmsim_machine *m, uint64_t pfn);
+void set_pageblock_migratetype(struct mmsim_machine *m, uint64_t pfn, int mt);
+int  move_freepages_block(struct mmsim_machine *m, uint64_t pfn, int mt);
+void setup_per_zone_wmarks(struct mmsim_machine *m);
+uint64_t global_free_pages(struct mmsim_machine *m);
+int  numa_node_of_cpu(struct mmsim_machine *m, unsigned int cpu);
+bool zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark);
+/* Take one free page (any order block containing it) out of the buddy. */
+bool take_page_off_buddy(struct mmsim_machine *m, struct page *page);
+
+static inline void get_page(struct page *p) { p->refcount++; }
+/* Drop a reference; the last one frees the page (and its compound tail). */
+void put_page(struct mmsim_machine *m, struct page *p);
+
+/* --------------------------------------------------------- pagewalk.c */
+/*
+ * Level-by-level page-table walking.  pte_offset_alloc() and friends return a
+ * host pointer to the descriptor in simulated RAM, allocating missing tables
+ * when asked.  walk_page_range() visits every PTE slot of a range that has a
+ * table, calling ops->pte_entry; tables themselves are never freed by it.
+ */
+pteval_t *pte_offset(struct mm_struct *mm, uint64_t addr);           /* NULL if no table */
+pteval_t *pte_offset_alloc(struct mm_struct *mm, uint64_t addr);     /* NULL on ENOMEM  */
+pteval_t *pmd_offset_alloc(struct mm_struct *mm, uint64_t addr);
+uint64_t  pgtable_alloc(struct mm_struct *mm);                       /* pfn, 0 on ENOMEM */
+void      pgtable_free(struct mm_struct *mm, uint64_t pfn);
+void      free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
+void      free_pgd(struct mm_struct *mm);
+static inline pteval_t *table_entries(struct mmsim_machine *m, uint64_t pfn)
+{
+	return (pteval_t *)pfn_to_virt(m, pfn);
+}
+
+struct mm_walk;
+struct mm_walk_ops {
+	/* Return nonzero to stop the walk (that value is returned). */
+	int (*pte_entry)(pteval_t *pte, uint64_t addr, struct mm_walk *walk);
+};
+struct mm_walk {
+	const struct mm_walk_ops *ops;
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	void *private;
+};
+int walk_page_range(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t start,
+		    uint64_t end, const struct mm_walk_ops *ops, void *private);
+
+/* ------------------------------------------------------ tlbflush.c */
+void flush_tlb_page(struct mm_struct *mm, uint64_t addr);
+void flush_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+void flush_tlb_mm(struct mm_struct *mm);
+int  asid_alloc(struct mmsim_machine *m, uint16_t *asid);
+void asid_free(struct mmsim_machine *m, uint16_t asid);
+void set_pte_at(struct mm_struct *mm, uint64_t addr, pteval_t *ptep, pteval_t pte);
+/* Clear a present PTE and flush it from every TLB; returns the old value. */
+pteval_t ptep_clear_flush(struct mm_struct *mm, uint64_t addr, pteval_t *ptep);
+
+/* --------------------------------------------------------- memory.c */
+typedef unsigned int vm_fault_t;
+#define VM_FAULT_OOM      0x0001U
+#define VM_FAULT_SIGBUS   0x0002U
+#define VM_FAULT_MAJOR    0x0004U
+#define VM_FAULT_SIGSEGV  0x0040U
+#define VM_FAULT_RETRY    0x0400U   /* the task must sleep (BLOCKED)        */
+#define VM_FAULT_ERROR    (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
+
+#define FAULT_FLAG_WRITE       0x01U
+#define FAULT_FLAG_USER        0x40U
+#define FAULT_FLAG_REMOTE      0x80U
+#define FAULT_FLAG_UNSHARE     0x400U
+
+vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma,
+			   uint64_t addr, unsigned int flags);
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pteval_t pte);
+void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+int  copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src);
+pteval_t vm_get_page_prot(uint64_t vm_flags);
+void inc_mm_counter_page(struct mm_struct *mm, struct page *p, int delta);
+void copy_user_highpage(struct mmsim_machine *m, struct page *to, struct page *from);
+void clear_user_highpage(struct mmsim_machine *m, struct page *p);
+/* Populate [start,end) as the faults of a task would (MAP_POPULATE, ...). */
+int  populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool write);
+
+/* ----------------------------------------------------------- rmap.c */
+int  anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma);
+void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);
+void unlink_anon_vma(struct mmsim_machine *m, struct vm_area_struct *vma);
+void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_t addr);
+void page_add_file_rmap(struct page *p);
+void page_remove_rmap(struct mmsim_machine *m, struct page *p);
+static inline bool PageAnon(const struct page *p) { return p->mapping & PAGE_MAPPING_ANON; }
+static inline struct anon_vma *page_anon_vma(const struct page *p)
+{
+	return PageAnon(p) ? (struct anon_vma *)(p->mapping & ~PAGE_MAPPING_ANON) : NULL;
+}
+/* Call fn on every PTE that maps pfn (present or a migration entry to it). */
+typedef int (*rmap_one_fn)(struct vm_area_struct *vma, uint64_t addr, pteval_t *ptep,
+			   void *arg);
+int rmap_walk(struct mmsim_machine *m, struct page *p, rmap_one_fn fn, void *arg);
+
+/* ----------------------------------------------------------- mmap.c */
+struct mm_struct *mm_alloc(struct mmsim_machine *m);
+void mmput(struct mm_struct *mm);
+struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr);   /* first end > addr */
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t addr); /* containing addr */
+int  vma_index(struct mm_struct *mm, uint64_t addr);                    /* first end > addr */
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *v);
+void vm_area_free(struct mmsim_machine *m, struct vm_area_struct *v);
+int  vma_insert(struct mm_struct *mm, struct vm_area_struct *v);
+void vma_remove(struct mm_struct *mm, struct vm_area_struct *v);
+int  split_vma(struct mm_struct *mm, struct vm_area_struct *v, uint64_t addr, int new_below);
+void vma_try_merge_around(struct mm_struct *mm, struct vm_area_struct *v);
+int  do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len);
+uint64_t get_unmapped_area(struct mm_struct *mm, uint64_t hint, uint64_t len);
+void vma_set_page_prot(struct vm_area_struct *v);
+void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages);
+
+/* ---------------------------------------------------------- shmem.c */
+struct shmem_inode *shmem_inode_create(struct mmsim_machine *m, const char *name, bool anon);
+void shmem_inode_get(struct shmem_inode *in);
+void shmem_inode_put(struct mmsim_machine *m, struct shmem_inode *in);
+/* Find or create the page cache page at index; NULL past EOF (SIGBUS) or ENOMEM. */
+struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64_t index,
+			    vm_fault_t *ret);
+int  shmem_truncate(struct mmsim_machine *m, struct shmem_inode *in, uint64_t size);
+int  shmem_punch_hole(struct mmsim_machine *m, struct shmem_inode *in, uint64_t start, uint64_t end);
+struct page *shmem_find_page(struct mmsim_machine *m, struct shmem_inode *in, uint64_t index);
+struct file *fget(struct mmsim_task *t, int fd);
+
+/* -------------------------------------------------------- migrate.c */
+int  migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp);
+int  migrate_page_to(struct mmsim_machine *m, struct page *p, struct page *dst);
+bool page_is_movable(struct mmsim_machine *m, struct page *p);
+
+/* -------------------------------------------------- page_isolation.c */
+int  alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, int mt);
+void free_contig_range(struct mmsim_machine *m, uint64_t pfn, uint64_t nr);
+
+/* -------------------------------------------------------- mempolicy.c */
+int  policy_node(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr);
+
+/* ------------------------------------------------------------- oom */
+void out_of_memory(struct mmsim_task *t);
+
+#endif
