@@ -147,13 +147,35 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
-/* Resident set size of this process in bytes, from /proc/self/statm. */
+/*
+ * Anonymous plus shared-memory resident bytes of this process, from
+ * /proc/self/status (RssAnon + RssShmem): where the model's memory lives,
+ * whether it is malloc'ed or a memfd.  File pages are left out because the
+ * program text paged in by the first mmsim calls is not model memory.
+ * Falls back to the whole RSS (/proc/self/statm) on kernels without them.
+ */
 static int host_rss(uint64_t *out)
 {
-	unsigned long long size, resident;
-	FILE *f = fopen("/proc/self/statm", "r");
-	int n;
+	unsigned long long size, resident, anon = 0, shmem = 0;
+	int have_anon = 0, have_shmem = 0, n;
+	char line[256];
+	FILE *f;
 
+	f = fopen("/proc/self/status", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "RssAnon: %llu kB", &anon) == 1)
+				have_anon = 1;
+			else if (sscanf(line, "RssShmem: %llu kB", &shmem) == 1)
+				have_shmem = 1;
+		}
+		fclose(f);
+		if (have_anon && have_shmem) {
+			*out = (anon + shmem) * 1024ULL;
+			return 0;
+		}
+	}
+	f = fopen("/proc/self/statm", "r");
 	if (!f)
 		return -errno;
 	n = fscanf(f, "%llu %llu", &size, &resident);
