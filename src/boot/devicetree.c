@@ -720,13 +720,8 @@ int dt_parse_blob(const void *fdt, size_t size, const char *name,
 	if (size < sizeof(struct fdt_header))
 		return fail(&c, -1, "truncated: %zu bytes, the header alone is %zu",
 			    size, sizeof(struct fdt_header));
-	if (fdt_magic(fdt) != FDT_MAGIC)
-		return fail(&c, -1, "not a flattened device tree (magic 0x%08" PRIx32 ", expected 0x%08x)",
-			    (uint32_t)fdt_magic(fdt), FDT_MAGIC);
-	if (fdt_totalsize(fdt) > size)
-		return fail(&c, -1, "truncated: %zu bytes, but the header says %" PRIu32,
-			    size, (uint32_t)fdt_totalsize(fdt));
 
+	/* Even the header macros assume alignment, so copy first. */
 	if ((uintptr_t)fdt % 8) {
 		copy = malloc(size);
 		if (!copy)
@@ -736,8 +731,13 @@ int dt_parse_blob(const void *fdt, size_t size, const char *name,
 	}
 	c.fdt = fdt;
 
-	ret = fdt_check_full(fdt, size);
-	if (ret)
+	if (fdt_magic(fdt) != FDT_MAGIC)
+		ret = fail(&c, -1, "not a flattened device tree (magic 0x%08" PRIx32 ", expected 0x%08x)",
+			   (uint32_t)fdt_magic(fdt), FDT_MAGIC);
+	else if (fdt_totalsize(fdt) > size)
+		ret = fail(&c, -1, "truncated: %zu bytes, but the header says %" PRIu32,
+			   size, (uint32_t)fdt_totalsize(fdt));
+	else if ((ret = fdt_check_full(fdt, size)) != 0)
 		ret = fail(&c, -1, "corrupt device tree blob: %s", fdt_strerror(ret));
 	else
 		ret = parse(&c);
