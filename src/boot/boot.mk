@@ -16,7 +16,8 @@ $(DT_GEN)/default.dtb: src/boot/default.dts | $(B)/.deps-ok
 # quotes are escaped, and so is '?' since C11 would read "??x" as a trigraph.
 $(DT_GEN)/default_dt.c: src/boot/default.dts $(DT_GEN)/default.dtb src/boot/boot.mk
 	@mkdir -p $(dir $@)
-	{ \
+	@echo "  GEN     $@"
+	@{ \
 	  echo '/* Generated from src/boot/default.dts by src/boot/boot.mk: do not edit. */'; \
 	  echo '#include "boot/default_dt.h"'; \
 	  echo; \
