@@ -205,6 +205,16 @@ TEST(dt_missing_file)
 	ASSERT_STR_CONTAINS(err, strerror(ENOENT));
 }
 
+/* A directory is refused up front, before dtc or libfdt see it. */
+TEST(dt_not_a_file)
+{
+	struct dt_machine m;
+	char err[512] = "";
+
+	ASSERT_EQ(dt_load("tests/dt", &m, err, sizeof(err)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "tests/dt: not a regular file");
+}
+
 /* Without dtc a .dts cannot be read; the message says what to install. */
 TEST(dt_no_dtc)
 {

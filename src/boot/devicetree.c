@@ -792,11 +792,15 @@ static int read_fd(int fd, const char *path, void **buf, size_t *len,
 	return 0;
 }
 
-/* read_file - open @path and read all of it (see read_fd). */
+/*
+ * read_file - open @path and read all of it (see read_fd).  O_NONBLOCK so
+ * that opening a FIFO cannot hang; read_fd then refuses anything that is
+ * not a regular file.
+ */
 static int read_file(const char *path, void **buf, size_t *len,
 		     char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	int ret;
 
 	if (fd < 0)
@@ -834,15 +838,15 @@ static const char *first_error_line(char *text)
 
 /*
  * run_dtc - compile @path to the file @out with dtc, returning dtc's
- * stderr in @errbuf.  dtc is run directly (no shell), so no file name is
- * ever interpreted.  Returns the wait status, or -errno if it could not be
+ * stderr in @errbuf.  dtc is run directly (no shell) and "--" ends its
+ * options, so no file name is ever interpreted, not even "-x.dts".  Returns the wait status, or -errno if it could not be
  * started.
  */
 static int run_dtc(const char *path, const char *out, char *errbuf,
 		   size_t errlen)
 {
 	char *argv[] = { "dtc", "-q", "-I", "dts", "-O", "dtb", "-o",
-			 (char *)out, (char *)path, NULL };
+			 (char *)out, "--", (char *)path, NULL };
 	posix_spawn_file_actions_t fa;
 	size_t got = 0;
 	int pipefd[2];
@@ -900,15 +904,23 @@ static int compile_dts(const char *path, void **buf, size_t *len,
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char tmp[PATH_MAX];
+	struct stat st;
 	char *dtc_err;
 	int fd, status, ret;
 
-	/* A missing source is the user's mistake, not dtc's: say so plainly. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * A missing or odd source is the user's mistake, not dtc's: say so
+	 * plainly.  O_NONBLOCK so that a FIFO cannot hang the open.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return set_err(err, errlen, -errno, path, "cannot open: %s",
 			       strerror(errno));
+	ret = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
 	close(fd);
+	if (ret)
+		return set_err(err, errlen, ret, path, "%s",
+			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
 
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
@@ -927,6 +939,13 @@ static int compile_dts(const char *path, void **buf, size_t *len,
 		goto out;
 	}
 	status = run_dtc(path, tmp, dtc_err, DT_DTC_ERR_BYTES);
+	/*
+	 * glibc reports a failed exec as ENOENT; a fork-based posix_spawn
+	 * (as under valgrind) lets the child exit 127 silently instead.
+	 */
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127 &&
+	    !dtc_err[0])
+		status = -ENOENT;
 	if (status == -ENOENT) {
 		ret = set_err(err, errlen, -ENOENT, path,
 			      "cannot compile: dtc not found (install the Debian package device-tree-compiler)");
