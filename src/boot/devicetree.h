@@ -43,8 +43,11 @@ struct dt_tag_storage {
 	uint32_t block_size;     /* bytes                                             */
 	bool has_memory;
 	uint32_t memory_phandle;
-	/* Raw property lengths in bytes, -1 when absent, so that the validator
-	 * can tell a missing property from a malformed one. */
+	/*
+	 * Raw property lengths in bytes, -1 when absent, so that the validator
+	 * can tell a missing property from a malformed one (reg_tuples rounds
+	 * down when reg_bytes is not a whole number of tuples).
+	 */
 	int reg_bytes;
 	int block_size_bytes;    /* has_block_size only when this is 4        */
 	int memory_bytes;        /* has_memory only when this is 4            */
