@@ -1,0 +1,310 @@
+-- SPDX-License-Identifier: MIT
+-- tools/demo.lua - what `mmsim run` shows when it is given no script.
+--
+-- Boots the machine the command line describes and walks one process through
+-- the common page-fault paths: first-touch anonymous faults, zero-page reads,
+-- copy-on-write after fork, a shared memfd, a protection fault reported as
+-- SIGSEGV, MTE tag checks and page migration between nodes.  Each step says
+-- "not built yet" instead of failing when the simulator lacks the call
+-- (-ENOSYS), so the demo is useful at every stage of the model.
+--
+-- It is embedded into the binary at build time; it is also a worked example
+-- of the Lua API (see examples/ for shorter ones).
+
+local M = mmsim
+local KiB, MiB = 1024, 1024 * 1024
+local PAGE = 4096
+
+-- Name of an errno result, e.g. -22 -> "EINVAL".
+local function ename(rc)
+	return M.errname(rc) or tostring(rc)
+end
+
+local skipped = {}
+
+-- Report a failed system call; true when rc is a success.
+local function ok(what, rc)
+	if rc == -M.ENOSYS then
+		print(("  %s: not built yet"):format(what))
+		skipped[#skipped + 1] = what
+		return false
+	elseif rc < 0 then
+		print(("  %s: failed with %s (%s)"):format(what, ename(rc), M.strerror_last()))
+		return false
+	end
+	return true
+end
+
+-- Report a failed access (load/store/fill); true when it succeeded.
+local function access_ok(what, res, si, rc)
+	if res then
+		return true
+	end
+	if rc and rc < 0 then
+		return ok(what, rc)
+	end
+	print(("  %s: unexpected signal %d code %d at 0x%x"):format(what, si.signo, si.code, si.addr))
+	return false
+end
+
+-- Parse a "Key:   value" text (meminfo) or "key value" text (vmstat).
+local function parse(text)
+	local t = {}
+	for k, v in (text or ""):gmatch("([%w_()]+):?%s+(%d+)") do
+		t[k] = tonumber(v)
+	end
+	return t
+end
+
+local function fmt_ns(ns)
+	if ns >= 1000000000 then
+		return ("%.3f s"):format(ns / 1e9)
+	elseif ns >= 1000000 then
+		return ("%.3f ms"):format(ns / 1e6)
+	elseif ns >= 1000 then
+		return ("%.3f us"):format(ns / 1e3)
+	end
+	return ("%d ns"):format(ns)
+end
+
+-- ------------------------------------------------------------------- boot
+
+local m, why, err = M.machine {}
+if not m then
+	if err == -M.ENOSYS then
+		print("mmsim: the machine is not built yet")
+		return
+	end
+	error("the machine did not boot: " .. tostring(why), 0)
+end
+
+local mem0 = parse(m:proc_read("meminfo"))
+local vm0 = parse(m:proc_read("vmstat"))
+local t0 = m:now()
+
+print(("mmsim %s demo"):format(M.VERSION))
+print(("Machine: %d CPUs, %d NUMA node%s, MemTotal %d MiB, MemFree %d MiB"):format(
+	m:nr_cpus(), m:nr_nodes(), m:nr_nodes() == 1 and "" or "s",
+	(mem0.MemTotal or 0) // 1024, (mem0.MemFree or 0) // 1024))
+if not mem0.MemTotal then
+	print("  /proc/meminfo: not built yet")
+end
+
+local t, terr, terrno = m:task()
+if not t then
+	print(("  m:task(): %s"):format(terrno == -M.ENOSYS and "not built yet" or tostring(terr)))
+	return
+end
+print(("Process %d"):format(t:pid()))
+
+local RW = M.PROT_READ | M.PROT_WRITE
+local ANON = M.MAP_PRIVATE | M.MAP_ANONYMOUS
+
+-- Faults counted during fn(), from the pgfault counter.
+local function faults(fn)
+	local before = m:vmstat("pgfault")
+	local now0 = m:now()
+	fn()
+	local after = m:vmstat("pgfault")
+	if before < 0 or after < 0 then
+		return "fault count not built yet", m:now() - now0
+	end
+	return ("%d faults"):format(after - before), m:now() - now0
+end
+
+-- ------------------------------------------------- anonymous first touch
+
+local LEN = 64 * MiB
+local a = t:mmap(0, LEN, RW, ANON)
+print(("\n1. mmap 64 MiB anonymous at 0x%x, then write every byte"):format(math.max(a, 0)))
+if ok("mmap", a) then
+	local what, ns = faults(function()
+		access_ok("fill", t:fill(a, 0x5a, LEN))
+	end)
+	print(("   %s, %s simulated"):format(what, fmt_ns(ns)))
+	local s = t:load(a + LEN - 8, 8)
+	if s then
+		print(("   last 8 bytes read back: %s"):format(s == ("\x5a"):rep(8) and "0x5a as written" or "WRONG"))
+	end
+end
+
+-- ------------------------------------------------------- zero-page reads
+
+local ZLEN = 16 * MiB
+local z = t:mmap(0, ZLEN, M.PROT_READ, ANON)
+print("\n2. read 16 MiB never written (the shared zero page)")
+if ok("mmap", z) then
+	local data
+	local what, ns = faults(function()
+		data = t:load(z, ZLEN)
+	end)
+	if data then
+		print(("   %s, %s simulated; all zero: %s"):format(what, fmt_ns(ns),
+			data:find("[^\0]") and "NO" or "yes"))
+	else
+		access_ok("load", data)
+	end
+end
+
+-- --------------------------------------------------------- fork and COW
+
+print("\n3. fork; the child writes half of the 64 MiB (copy on write)")
+local child, cwhy, cerr = t:fork()
+if not child then
+	ok("fork", cerr or -M.ENOMEM)
+	if cerr ~= -M.ENOSYS then
+		print("   " .. tostring(cwhy))
+	end
+elseif a >= 0 then
+	print(("   child %d"):format(child:pid()))
+	local what, ns = faults(function()
+		access_ok("child fill", child:fill(a, 0xc3, LEN // 2))
+	end)
+	print(("   %s, %s simulated"):format(what, fmt_ns(ns)))
+	local p, c = t:load(a, 1), child:load(a, 1)
+	local ptail = t:load(a + LEN - 1, 1)
+	print(("   parent sees 0x%02x, child sees 0x%02x, second half shared 0x%02x"):format(
+		p and p:byte() or 0, c and c:byte() or 0, ptail and ptail:byte() or 0))
+	if p and c and (p:byte() ~= 0x5a or c:byte() ~= 0xc3) then
+		error("copy on write is broken: the parent saw the child's write", 0)
+	end
+end
+
+-- ----------------------------------------------------------- shared memfd
+
+print("\n4. memfd shared between parent and child")
+local fd = t:memfd_create("demo", 0)
+if ok("memfd_create", fd) and ok("ftruncate", t:ftruncate(fd, MiB)) then
+	local p = t:mmap(0, MiB, RW, M.MAP_SHARED, fd, 0)
+	if ok("mmap memfd", p) then
+		local c2 = t:fork()
+		if c2 then
+			local msg = "written by the child"
+			if access_ok("child store", c2:store(p + 100, msg)) then
+				local got = t:load(p + 100, #msg)
+				print(("   parent reads: %q%s"):format(got or "?",
+					got == msg and "" or "  (WRONG)"))
+			end
+			c2:exit()
+		end
+	end
+	t:close(fd)
+end
+
+-- ------------------------------------------------- protection fault
+
+print("\n5. mprotect read-only, then store")
+if a >= 0 and ok("mprotect", t:mprotect(a, 64 * KiB, M.PROT_READ)) then
+	local res, si, rc = t:store(a + 16, "x")
+	if res then
+		print("   the store succeeded (WRONG: the page is read-only)")
+	elseif rc and rc < 0 then
+		ok("store", rc)
+	else
+		local code = si.code == M.SEGV_ACCERR and "SEGV_ACCERR" or
+			si.code == M.SEGV_MAPERR and "SEGV_MAPERR" or tostring(si.code)
+		print(("   signal %s, si_code %s, si_addr 0x%x"):format(
+			si.signo == M.SIGSEGV and "SIGSEGV" or tostring(si.signo), code, si.addr))
+	end
+end
+
+-- ------------------------------------------------------------------- MTE
+
+print("\n6. MTE: tag a granule, store through a pointer with another tag")
+local ctrl = M.PR_TAGGED_ADDR_ENABLE | M.PR_MTE_TCF_SYNC | (0xfffe << M.PR_MTE_TAG_SHIFT)
+if ok("prctl(PR_SET_TAGGED_ADDR_CTRL)", t:prctl(M.PR_SET_TAGGED_ADDR_CTRL, ctrl, 0, 0, 0)) then
+	local g = t:mmap(0, PAGE, RW | M.PROT_MTE, ANON)
+	if ok("mmap PROT_MTE", g) then
+		local tagged = g | (3 << 56)
+		if access_ok("set_tag", t:set_tag(tagged, 16)) then
+			local tag = t:get_tag(g)
+			local good = t:store(tagged, "ok")
+			local res, si, rc = t:store(g | (5 << 56), "bad")
+			print(("   granule tag %s; store with tag 3: %s; with tag 5: %s"):format(
+				tostring(tag), good and "ok" or "faulted",
+				res and "ok (WRONG)" or rc and rc < 0 and ename(rc) or
+				(si.code == M.SEGV_MTESERR and "SIGSEGV SEGV_MTESERR" or
+				 ("signal %d code %d"):format(si.signo, si.code))))
+		end
+		t:munmap(g, PAGE)
+	end
+end
+
+-- ------------------------------------------------------- NUMA migration
+
+if m:nr_nodes() >= 2 and a >= 0 then
+	print("\n7. move_pages: 16 pages to node 1")
+	local pages, nodes = {}, {}
+	for i = 1, 16 do
+		pages[i] = a + LEN - i * PAGE
+		nodes[i] = 1
+	end
+	local rc, status = t:move_pages(pages, nodes, M.MPOL_MF_MOVE)
+	if ok("move_pages", rc) then
+		local on1 = 0
+		for _, s in ipairs(status) do
+			if s == 1 then
+				on1 = on1 + 1
+			end
+		end
+		print(("   returned %d; %d of 16 pages now on node 1"):format(rc, on1))
+	end
+else
+	print("\n7. move_pages: skipped, the machine has one NUMA node")
+end
+
+-- ----------------------------------------------------------------- unmap
+
+print("\n8. munmap everything, the child and the parent exit")
+if a >= 0 then
+	ok("munmap", t:munmap(a, LEN))
+end
+if z >= 0 then
+	ok("munmap", t:munmap(z, ZLEN))
+end
+if child then
+	child:exit()
+end
+t:exit()
+
+-- --------------------------------------------------------------- summary
+
+local vm1 = parse(m:proc_read("vmstat"))
+local mem1 = parse(m:proc_read("meminfo"))
+
+print("\nFaults and events (vmstat counters that moved):")
+local names = {}
+for k, v in pairs(vm1) do
+	if v ~= (vm0[k] or 0) then
+		names[#names + 1] = k
+	end
+end
+table.sort(names)
+if #names == 0 then
+	print(("  pgfault %d"):format(math.max(m:vmstat("pgfault"), 0)))
+end
+for _, k in ipairs(names) do
+	print(("  %-28s %+d"):format(k, vm1[k] - (vm0[k] or 0)))
+end
+
+print("\nMemory (kB)            before      after")
+for _, k in ipairs({ "MemFree", "AnonPages", "Shmem", "Cached", "PageTables", "SwapFree" }) do
+	if mem0[k] or mem1[k] then
+		print(("  %-16s %10d %10d"):format(k, mem0[k] or 0, mem1[k] or 0))
+	end
+end
+
+print(("\nSimulated time: %s"):format(fmt_ns(m:now() - t0)))
+if #skipped > 0 then
+	print(("Not built yet: %s"):format(table.concat(skipped, ", ")))
+end
+
+local consistent, report = m:check()
+if consistent then
+	print("Consistency check: passed")
+else
+	print("Consistency check: FAILED")
+	print(report)
+	error("mmsim_check found an inconsistency", 0)
+end
+m:destroy()
