@@ -71,8 +71,9 @@ struct mmsim_machine *test_machine(const char *bootargs)
 
 int main(int argc, char **argv)
 {
-	const char *pattern = NULL;
-	int list = 0, passed = 0, failed = 0, skipped = 0, n = 0;
+	/* volatile: these live across the setjmp() that catches a failed ASSERT. */
+	const char *volatile pattern = NULL;
+	volatile int list = 0, passed = 0, failed = 0, skipped = 0, n = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-l"))
