@@ -277,7 +277,10 @@ static const char *prot_str(int prot)
 
 static void check_ret(struct diff *d, const char *what, int64_t got, int64_t want)
 {
-	logres(d, " = %" PRId64, got);
+	if (got > 0xffff)
+		logres(d, " = %#" PRIx64, (uint64_t)got);
+	else
+		logres(d, " = %" PRId64, got);
 	if (got < 0)
 		d->nr_errors++;
 	if (got == -MMSIM_ENOSYS && want != -MMSIM_ENOSYS)
@@ -760,7 +763,10 @@ static void op_move_pages(struct diff *d)
 	logop(d, "p%d.%d move_pages(%" PRIu64 " pages from %#" PRIx64 " to node %d)",
 	      dp->ref->id, pid_of(dp, ti), n, pages[0], node);
 	got = mmsim_move_pages(dp->tasks[ti], n, pages, nodes, status, MMSIM_MPOL_MF_MOVE);
-	logres(d, " = %" PRId64, got);
+	if (got > 0xffff)
+		logres(d, " = %#" PRIx64, (uint64_t)got);
+	else
+		logres(d, " = %" PRId64, got);
 	if (got == -MMSIM_ENOSYS) {
 		/* Not there yet: say so once, keep testing the rest. */
 		test_diag("mmsim_move_pages returns -ENOSYS; migration not tested");
