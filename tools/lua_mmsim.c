@@ -84,6 +84,19 @@ static int argno(const char *fn, int idx)
 	return strchr(fn, ':') ? idx - 1 : idx;
 }
 
+/* Name of the type of a value: "machine", "task" or "pin" for handles. */
+static const char *tname(lua_State *L, int idx)
+{
+	const char *n = NULL;
+	int t = luaL_getmetafield(L, idx, "__name");
+
+	if (t == LUA_TSTRING)
+		n = lua_tostring(L, -1);        /* the metatable keeps it alive */
+	if (t != LUA_TNIL)
+		lua_pop(L, 1);
+	return n ? n : luaL_typename(L, idx);
+}
+
 /* An integer argument; floats with an integral value are accepted too. */
 static lua_Integer arg_int(lua_State *L, const char *fn, int idx, const char *name)
 {
@@ -98,7 +111,7 @@ static lua_Integer arg_int(lua_State *L, const char *fn, int idx, const char *na
 			   fn, argno(fn, idx), name);
 	}
 	luaL_error(L, "%s: argument %d (%s) expected integer, got %s", fn,
-		   argno(fn, idx), name, luaL_typename(L, idx));
+		   argno(fn, idx), name, tname(L, idx));
 	return 0;
 }
 
@@ -139,7 +152,7 @@ static const char *arg_str(lua_State *L, const char *fn, int idx, const char *na
 {
 	if (lua_type(L, idx) != LUA_TSTRING)
 		luaL_error(L, "%s: argument %d (%s) expected string, got %s", fn,
-			   argno(fn, idx), name, luaL_typename(L, idx));
+			   argno(fn, idx), name, tname(L, idx));
 	return lua_tolstring(L, idx, len);
 }
 
@@ -148,7 +161,7 @@ static void arg_fn(lua_State *L, const char *fn, int idx, const char *name)
 {
 	if (lua_type(L, idx) != LUA_TFUNCTION)
 		luaL_error(L, "%s: argument %d (%s) expected function, got %s", fn,
-			   argno(fn, idx), name, luaL_typename(L, idx));
+			   argno(fn, idx), name, tname(L, idx));
 }
 
 /* A table argument. */
@@ -156,7 +169,7 @@ static void arg_table(lua_State *L, const char *fn, int idx, const char *name)
 {
 	if (lua_type(L, idx) != LUA_TTABLE)
 		luaL_error(L, "%s: argument %d (%s) expected table, got %s", fn,
-			   argno(fn, idx), name, luaL_typename(L, idx));
+			   argno(fn, idx), name, tname(L, idx));
 }
 
 /* ------------------------------------------------------------ handle checks */
@@ -181,7 +194,7 @@ static struct lmm_machine *check_machine(lua_State *L, const char *fn)
 
 	if (!mb)
 		luaL_error(L, "%s: bad self (expected machine, got %s); call it with ':'",
-			   fn, luaL_typename(L, 1));
+			   fn, tname(L, 1));
 	check_usable(L, mb, fn);
 	return mb;
 }
@@ -194,9 +207,9 @@ static struct lmm_task *check_task_at(lua_State *L, const char *fn, int idx)
 	if (!tb) {
 		if (idx == 1)
 			luaL_error(L, "%s: bad self (expected task, got %s); call it with ':'",
-				   fn, luaL_typename(L, 1));
+				   fn, tname(L, 1));
 		luaL_error(L, "%s: argument %d (task) expected task, got %s", fn,
-			   argno(fn, idx), luaL_typename(L, idx));
+			   argno(fn, idx), tname(L, idx));
 	}
 	check_usable(L, tb->mb, fn);
 	if (!tb->t)
@@ -217,7 +230,7 @@ static struct lmm_pin *check_pin(lua_State *L, const char *fn)
 
 	if (!pb)
 		luaL_error(L, "%s: bad self (expected pin, got %s); call it with ':'",
-			   fn, luaL_typename(L, 1));
+			   fn, tname(L, 1));
 	check_usable(L, pb->mb, fn);
 	if (!pb->p)
 		luaL_error(L, "%s: pin already unpinned", fn);
@@ -272,7 +285,7 @@ static const char *opt_str(lua_State *L, const char *field, const char *def)
 	}
 	if (lua_type(L, -1) != LUA_TSTRING)
 		luaL_error(L, "mmsim.machine: field '%s' expected string, got %s", field,
-			   luaL_typename(L, -1));
+			   tname(L, -1));
 	s = lua_tostring(L, -1);
 	lua_pop(L, 1);          /* still referenced by the options table */
 	return s;
@@ -293,7 +306,7 @@ static uint64_t opt_uint(lua_State *L, const char *field, uint64_t def)
 	if (lua_type(L, -1) != LUA_TNUMBER || !isnum)
 		luaL_error(L, "mmsim.machine: field '%s' expected integer, got %s", field,
 			   lua_type(L, -1) == LUA_TNUMBER ? "non-integral number" :
-			   luaL_typename(L, -1));
+			   tname(L, -1));
 	if (v < 0 && strcmp(field, "seed") != 0)
 		luaL_error(L, "mmsim.machine: field '%s' must not be negative", field);
 	lua_pop(L, 1);
@@ -365,7 +378,7 @@ static int l_machine(lua_State *L)
 			luaL_error(L, "mmsim.machine: unknown field '%s' (expected devicetree, "
 				   "nr_cpus, seed, bootargs, swap_bytes or swap_path)",
 				   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) :
-				   luaL_typename(L, -1));
+				   tname(L, -1));
 	}
 	opt.devicetree = opt_str(L, "devicetree", d->devicetree);
 	cpus = opt_uint(L, "nr_cpus", d->nr_cpus);
@@ -432,7 +445,7 @@ static int m_destroy(lua_State *L)
 
 	if (!mb)
 		return luaL_error(L, "m:destroy: bad self (expected machine, got %s)",
-				  luaL_typename(L, 1));
+				  tname(L, 1));
 	if (mb->in_trace)
 		return luaL_error(L, "m:destroy: the machine cannot be used inside a trace callback");
 	machine_destroy(L, mb);
@@ -1041,7 +1054,7 @@ static uint64_t field_u64(lua_State *L, int idx, const char *k)
 	v = lua_tointegerx(L, -1, &isnum);
 	if (lua_type(L, -1) != LUA_TNUMBER || !isnum)
 		luaL_error(L, "t:ioctl: field '%s' of argument 3 expected integer, got %s", k,
-			   luaL_typename(L, -1));
+			   tname(L, -1));
 	lua_pop(L, 1);
 	return (uint64_t)v;
 }
@@ -1188,7 +1201,7 @@ static void *int_array(lua_State *L, const char *fn, int idx, const char *name,
 		v = lua_tointegerx(L, -1, &isnum);
 		if (lua_type(L, -1) != LUA_TNUMBER || !isnum)
 			luaL_error(L, "%s: argument %d (%s) element %d expected integer, got %s",
-				   fn, argno(fn, idx), name, (int)i + 1, luaL_typename(L, -1));
+				   fn, argno(fn, idx), name, (int)i + 1, tname(L, -1));
 		lua_pop(L, 1);
 		if (elem == sizeof(int)) {
 			int x = (int)v;
@@ -1285,17 +1298,89 @@ static int t_mbind(lua_State *L)
 					       maxnode, (unsigned int)flags));
 }
 
-/* Push a siginfo table; blocked marks an access that went to sleep. */
+#define MT_SIGINFO "mmsim.siginfo"
+
+/*
+ * Push a siginfo table {signo, code, addr, rc}; blocked = true marks an
+ * access that went to sleep.  Its __tostring makes assert(t:store(...))
+ * print what happened instead of "table: 0x...".
+ */
 static void push_siginfo(lua_State *L, const struct mmsim_siginfo *si, int rc)
 {
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, 5);
 	set_int(L, "signo", si->signo);
 	set_int(L, "code", si->code);
 	set_int(L, "addr", (lua_Integer)si->addr);
+	set_int(L, "rc", rc);
 	if (rc == MMSIM_ACCESS_BLOCKED) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "blocked");
 	}
+	luaL_setmetatable(L, MT_SIGINFO);
+}
+
+/* Integer field of the table at idx, 0 when absent. */
+static lua_Integer get_int(lua_State *L, int idx, const char *k)
+{
+	lua_Integer v;
+
+	lua_getfield(L, idx, k);
+	v = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* __tostring of a siginfo: "SIGSEGV (SEGV_ACCERR) at 0x...". */
+static int si_tostring(lua_State *L)
+{
+	static const char *const segv[] = {
+		NULL, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR",
+		"SEGV_ACCADI", "SEGV_ADIDERR", "SEGV_ADIPERR", "SEGV_MTEAERR",
+		"SEGV_MTESERR", "SEGV_CPERR",
+	};
+	static const char *const bus[] = {
+		NULL, "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO",
+	};
+	lua_Integer signo = get_int(L, 1, "signo"), code = get_int(L, 1, "code");
+	lua_Integer rc = get_int(L, 1, "rc");
+	const char *sname = NULL, *cname = NULL;
+	char addr[32];
+
+	if (rc == MMSIM_ACCESS_BLOCKED) {
+		lua_pushstring(L, "access blocked: the task sleeps in the kernel (t:resume() retries)");
+		return 1;
+	}
+	if (rc < 0) {
+		lua_getfield(L, LUA_REGISTRYINDEX, "mmsim.errnames");
+		lua_geti(L, -1, -rc);
+		lua_pushfstring(L, "access failed with -%s (%I)",
+				lua_isstring(L, -1) ? lua_tostring(L, -1) : "?", rc);
+		return 1;
+	}
+	if (signo == MMSIM_SIGSEGV) {
+		sname = "SIGSEGV";
+		if (code > 0 && code < (lua_Integer)(sizeof(segv) / sizeof(segv[0])))
+			cname = segv[code];
+	} else if (signo == MMSIM_SIGBUS) {
+		sname = "SIGBUS";
+		if (code > 0 && code < (lua_Integer)(sizeof(bus) / sizeof(bus[0])))
+			cname = bus[code];
+	} else if (signo == MMSIM_SIGKILL) {
+		sname = "SIGKILL";
+	} else if (signo == MMSIM_SIGTRAP) {
+		sname = "SIGTRAP";
+	}
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, (uint64_t)get_int(L, 1, "addr"));
+	if (sname)
+		lua_pushfstring(L, "%s", sname);
+	else
+		lua_pushfstring(L, "signal %I", signo);
+	if (cname)
+		lua_pushfstring(L, " (%s) at %s", cname, addr);
+	else
+		lua_pushfstring(L, " (code %I) at %s", code, addr);
+	lua_concat(L, 2);
+	return 1;
 }
 
 /* Little-endian u64 from 8 bytes: the simulated arm64 is little-endian. */
@@ -1712,7 +1797,7 @@ static int handle_index(lua_State *L)
 		return 1;
 	if (lua_type(L, 2) == LUA_TSTRING)
 		return luaL_error(L, "%s has no method '%s'", kind, lua_tostring(L, 2));
-	return luaL_error(L, "%s has no method of type %s", kind, luaL_typename(L, 2));
+	return luaL_error(L, "%s has no method of type %s", kind, tname(L, 2));
 }
 
 /* Create the metatable of one handle type. */
@@ -1757,6 +1842,10 @@ int luaopen_mmsim(lua_State *L)
 	new_class(L, MT_MACHINE, "machine", machine_methods, m_destroy, m_tostring);
 	new_class(L, MT_TASK, "task", task_methods, t_gc, t_tostring);
 	new_class(L, MT_PIN, "pin", pin_methods, NULL, NULL);
+	luaL_newmetatable(L, MT_SIGINFO);
+	lua_pushcfunction(L, si_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
 
 	/* errno value -> name, for mmsim.errname() */
 	lua_newtable(L);

@@ -245,9 +245,16 @@ static int msghandler(lua_State *L)
 	const char *msg = lua_tostring(L, 1);
 
 	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			return 1;
-		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+		/* assert(t:store(...)) raises the siginfo table: print it */
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+			luaL_where(L, 2);       /* 1 is assert() itself */
+			lua_insert(L, -2);
+			lua_concat(L, 2);
+			msg = lua_tostring(L, -1);
+		} else {
+			msg = lua_pushfstring(L, "(error object is a %s value)",
+					      luaL_typename(L, 1));
+		}
 	}
 	luaL_traceback(L, L, msg, 1);
 	return 1;
