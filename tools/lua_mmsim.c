@@ -50,6 +50,7 @@ struct lmm_machine {
 	int next_trace_id;
 	int pending_ref;            /* error raised by a trace callback           */
 	int in_trace;               /* a trace callback is running                */
+	struct lmm_orphan *orphans; /* freed with the machine                      */
 };
 
 /* What a task's access that went to sleep (MMSIM_ACCESS_BLOCKED) needs kept. */
@@ -62,10 +63,14 @@ struct lmm_task {
 	struct mmsim_task *t;       /* NULL once exited                            */
 	struct lmm_machine *mb;     /* kept alive by uservalue 1                   */
 	enum lmm_access blocked;    /* access waiting for t:resume()               */
-	unsigned char *buf;         /* its destination (loads), owned              */
+	unsigned char *buf;         /* the access's bytes (malloc), see acc_buf()  */
 	uint64_t len;
-	unsigned char word[8];      /* load_u64/store_u64 buffer                   */
-	unsigned int tag;           /* get_tag destination                         */
+};
+
+/* Buffer of a blocked access whose task handle was collected. */
+struct lmm_orphan {
+	void *buf;
+	struct lmm_orphan *next;
 };
 
 struct lmm_pin {
@@ -446,6 +451,13 @@ static void machine_destroy(lua_State *L, struct lmm_machine *mb)
 	mb->L = NULL;
 	mmsim_machine_destroy(mb->m);
 	mb->m = NULL;
+	while (mb->orphans) {
+		struct lmm_orphan *o = mb->orphans;
+
+		mb->orphans = o->next;
+		free(o->buf);
+		free(o);
+	}
 	if (mb->pending_ref != LUA_NOREF) {
 		luaL_unref(L, LUA_REGISTRYINDEX, mb->pending_ref);
 		mb->pending_ref = LUA_NOREF;
@@ -486,7 +498,7 @@ static void push_task(lua_State *L, struct lmm_machine *mb, int machine_idx,
 	struct lmm_task *tb;
 
 	machine_idx = lua_absindex(L, machine_idx);
-	tb = lua_newuserdatauv(L, sizeof(*tb), 2);
+	tb = lua_newuserdatauv(L, sizeof(*tb), 1);
 	memset(tb, 0, sizeof(*tb));
 	tb->t = t;
 	tb->mb = mb;
@@ -818,24 +830,37 @@ static int t_tostring(lua_State *L)
 	return 1;
 }
 
-/* Forget a blocked access: its buffers are no longer needed. */
-static void clear_blocked(lua_State *L, int idx, struct lmm_task *tb)
+/* Forget a blocked access: its buffer is no longer needed. */
+static void clear_blocked(struct lmm_task *tb)
 {
 	free(tb->buf);
 	tb->buf = NULL;
 	tb->len = 0;
 	tb->blocked = ACC_NONE;
-	lua_pushnil(L);
-	lua_setiuservalue(L, idx, 2);
 }
 
-/* __gc of a task: only host memory; the simulated task lives on. */
+/*
+ * __gc of a task: only host memory; the simulated task lives on.  The buffer
+ * of an access that is still blocked stays with the machine, because the
+ * library keeps its address until the access is retried or the machine goes.
+ */
 static int t_gc(lua_State *L)
 {
 	struct lmm_task *tb = luaL_checkudata(L, 1, MT_TASK);
+	struct lmm_orphan *o;
 
-	free(tb->buf);
-	tb->buf = NULL;
+	if (tb->blocked != ACC_NONE && tb->mb->m && tb->t) {
+		o = malloc(sizeof(*o));
+		if (o) {
+			o->buf = tb->buf;
+			o->next = tb->mb->orphans;
+			tb->mb->orphans = o;
+		}
+		/* without memory for the list node the buffer leaks: safer
+		 * than freeing what the library may still write */
+		tb->buf = NULL;
+	}
+	clear_blocked(tb);
 	return 0;
 }
 
@@ -891,7 +916,7 @@ static int t_exit(lua_State *L)
 
 	mmsim_task_exit(tb->t);
 	tb->t = NULL;
-	clear_blocked(L, 1, tb);
+	clear_blocked(tb);
 	raise_pending(L, tb->mb);
 	return 0;
 }
@@ -1428,20 +1453,23 @@ static int access_result(lua_State *L, struct lmm_task *tb, enum lmm_access kind
 			lua_pushlstring(L, (const char *)tb->buf, tb->len);
 			break;
 		case ACC_LOAD_U64:
-			lua_pushinteger(L, (lua_Integer)get_le64(tb->word));
+			lua_pushinteger(L, (lua_Integer)get_le64(tb->buf));
 			break;
 		case ACC_GET_TAG:
-			lua_pushinteger(L, tb->tag);
+			unsigned int tag;
+
+			memcpy(&tag, tb->buf, sizeof(tag));
+			lua_pushinteger(L, tag);
 			break;
 		default:
 			lua_pushboolean(L, 1);
 			break;
 		}
-		clear_blocked(L, 1, tb);
+		clear_blocked(tb);
 		raise_pending(L, tb->mb);
 		return 1;
 	} else {
-		clear_blocked(L, 1, tb);
+		clear_blocked(tb);
 	}
 	raise_pending(L, tb->mb);
 	if (is_read)
@@ -1460,6 +1488,21 @@ static void check_not_blocked(lua_State *L, struct lmm_task *tb, const char *fn)
 		luaL_error(L, "%s: the task is blocked in a fault; call t:resume() first", fn);
 }
 
+/*
+ * A fresh host buffer for an access.  It is malloc'd rather than part of the
+ * userdata or a Lua string because a blocked access keeps its address in the
+ * library until t:resume(), possibly after the task handle was collected.
+ */
+static unsigned char *acc_buf(lua_State *L, struct lmm_task *tb, const char *fn, uint64_t len)
+{
+	free(tb->buf);
+	tb->buf = NULL;
+	if (len > SIZE_MAX / 2 || !(tb->buf = calloc(1, len ? (size_t)len : 1)))
+		luaL_error(L, "%s: cannot allocate %I bytes", fn, (lua_Integer)len);
+	tb->len = len;
+	return tb->buf;
+}
+
 /* t:load(addr, len) -> bytes, or nil, siginfo, rc */
 static int t_load(lua_State *L)
 {
@@ -1468,31 +1511,30 @@ static int t_load(lua_State *L)
 	uint64_t addr = (uint64_t)arg_int(L, fn, 2, "addr");
 	lua_Integer len = arg_int(L, fn, 3, "len");
 	struct mmsim_siginfo si = { 0 };
+	unsigned char *buf;
 	int rc;
 
 	check_not_blocked(L, tb, fn);
 	if (len < 0)
 		return luaL_error(L, "%s: argument 2 (len) must not be negative", fn);
-	free(tb->buf);
-	tb->buf = NULL;
-	if ((uint64_t)len > SIZE_MAX / 2 || !(tb->buf = malloc(len ? (size_t)len : 1)))
-		return luaL_error(L, "%s: cannot allocate %I bytes", fn, len);
-	tb->len = (uint64_t)len;
-	rc = mmsim_load(tb->t, addr, tb->buf, (uint64_t)len, &si);
+	buf = acc_buf(L, tb, fn, (uint64_t)len);
+	rc = mmsim_load(tb->t, addr, buf, (uint64_t)len, &si);
 	return access_result(L, tb, ACC_LOAD, rc, &si);
 }
 
 /* t:load_u64(addr) -> integer, or nil, siginfo, rc */
 static int t_load_u64(lua_State *L)
 {
-	struct lmm_task *tb = check_task(L, "t:load_u64");
-	uint64_t addr = (uint64_t)arg_int(L, "t:load_u64", 2, "addr");
+	const char *fn = "t:load_u64";
+	struct lmm_task *tb = check_task(L, fn);
+	uint64_t addr = (uint64_t)arg_int(L, fn, 2, "addr");
 	struct mmsim_siginfo si = { 0 };
+	unsigned char *buf;
 	int rc;
 
-	check_not_blocked(L, tb, "t:load_u64");
-	memset(tb->word, 0, sizeof(tb->word));
-	rc = mmsim_load(tb->t, addr, tb->word, 8, &si);
+	check_not_blocked(L, tb, fn);
+	buf = acc_buf(L, tb, fn, 8);
+	rc = mmsim_load(tb->t, addr, buf, 8, &si);
 	return access_result(L, tb, ACC_LOAD_U64, rc, &si);
 }
 
@@ -1505,14 +1547,13 @@ static int t_store(lua_State *L)
 	size_t len;
 	const char *src = arg_str(L, fn, 3, "bytes", &len);
 	struct mmsim_siginfo si = { 0 };
+	unsigned char *buf;
 	int rc;
 
 	check_not_blocked(L, tb, fn);
-	/* A blocked store is retried from src later: the task holds on to the
-	 * string (Lua strings never move) until the access completes. */
-	lua_pushvalue(L, 3);
-	lua_setiuservalue(L, 1, 2);
-	rc = mmsim_store(tb->t, addr, src, len, &si);
+	buf = acc_buf(L, tb, fn, len);
+	memcpy(buf, src, len);
+	rc = mmsim_store(tb->t, addr, buf, len, &si);
 	return access_result(L, tb, ACC_STORE, rc, &si);
 }
 
@@ -1524,12 +1565,14 @@ static int t_store_u64(lua_State *L)
 	uint64_t addr = (uint64_t)arg_int(L, fn, 2, "addr");
 	uint64_t v = (uint64_t)arg_int(L, fn, 3, "value");
 	struct mmsim_siginfo si = { 0 };
+	unsigned char *buf;
 	int i, rc;
 
 	check_not_blocked(L, tb, fn);
+	buf = acc_buf(L, tb, fn, 8);
 	for (i = 0; i < 8; i++)
-		tb->word[i] = (unsigned char)(v >> (8 * i));
-	rc = mmsim_store(tb->t, addr, tb->word, 8, &si);
+		buf[i] = (unsigned char)(v >> (8 * i));
+	rc = mmsim_store(tb->t, addr, buf, 8, &si);
 	return access_result(L, tb, ACC_STORE_U64, rc, &si);
 }
 
@@ -1574,8 +1617,8 @@ static int t_get_tag(lua_State *L)
 	int rc;
 
 	check_not_blocked(L, tb, fn);
-	tb->tag = 0;
-	rc = mmsim_get_tag(tb->t, addr, &tb->tag, &si);
+	rc = mmsim_get_tag(tb->t, addr,
+			   (unsigned int *)(void *)acc_buf(L, tb, fn, sizeof(unsigned int)), &si);
 	return access_result(L, tb, ACC_GET_TAG, rc, &si);
 }
 
