@@ -1455,12 +1455,13 @@ static int access_result(lua_State *L, struct lmm_task *tb, enum lmm_access kind
 		case ACC_LOAD_U64:
 			lua_pushinteger(L, (lua_Integer)get_le64(tb->buf));
 			break;
-		case ACC_GET_TAG:
+		case ACC_GET_TAG: {
 			unsigned int tag;
 
 			memcpy(&tag, tb->buf, sizeof(tag));
 			lua_pushinteger(L, tag);
 			break;
+		}
 		default:
 			lua_pushboolean(L, 1);
 			break;
