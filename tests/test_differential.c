@@ -478,7 +478,14 @@ static void op_mremap(struct diff *d)
 			flags = MMSIM_MREMAP_MAYMOVE | MMSIM_MREMAP_DONTUNMAP;
 			new_len = old_len;
 			new_addr = WIN_BASE + below(d, WIN_PAGES) * PAGE;
-			if (chance(d, 50))
+			/*
+			 * Without FIXED new_addr is only a hint; whether a
+			 * hint overlapping the old range is -EINVAL differs
+			 * between Linux versions, so that case is made FIXED
+			 * (-EINVAL in all of them).
+			 */
+			if (chance(d, 50) ||
+			    (new_addr < old + old_len && old < new_addr + new_len))
 				flags |= MMSIM_MREMAP_FIXED;
 		}
 		/*
@@ -599,6 +606,13 @@ static void op_exit(struct diff *d)
 	int ti;
 	struct dproc *dp = pick_proc(d, &ti);
 
+	/*
+	 * A thread other than the leader exits alone; the leader exits only
+	 * once it is the last task, so what happens to a process whose
+	 * leader died before its threads never comes into question.
+	 */
+	if (dp->nr_tasks > 1)
+		ti = 1 + (int)below(d, dp->nr_tasks - 1);
 	logop(d, "p%d.%d exit", dp->ref->id, pid_of(dp, ti));
 	mmsim_task_exit(dp->tasks[ti]);
 	dp->tasks[ti] = dp->tasks[--dp->nr_tasks];
