@@ -71,6 +71,7 @@ struct diff {
 	char report[8192];
 	uint8_t got[PAGE], want[PAGE], data[PAGE];
 	long nr_signals, nr_errors, max_procs;
+	int cur_proc;			/* model id of the process of this step */
 };
 
 /* splitmix64: tiny, fast, and the same sequence on every host. */
@@ -184,6 +185,7 @@ static struct dproc *pick_proc(struct diff *d, int *ti)
 	struct dproc *dp = &d->procs[below(d, d->nr_procs)];
 
 	*ti = below(d, dp->nr_tasks);
+	d->cur_proc = dp->ref->id;
 	return dp;
 }
 
@@ -848,9 +850,12 @@ static void report_failure(struct diff *d)
 	test_diag("differential: seed %#" PRIx64 " failed at step %ld: %s", d->seed, d->step, d->why);
 	test_diag("last operations:");
 	for (long s = d->step - LOG_RING + 1; s <= d->step; s++)
-		if (s >= 0)
+		if (s >= 0 && d->log[s % LOG_RING][0])
 			test_diag("  %s", d->log[s % LOG_RING]);
+	/* The process the failing step ran in, as the model sees it. */
 	for (int i = 0; i < d->nr_procs; i++) {
+		if (d->procs[i].ref->id != d->cur_proc)
+			continue;
 		ref_describe(d->procs[i].ref, desc, sizeof(desc));
 		test_diag("model %s", desc);
 	}
