@@ -76,7 +76,9 @@
 	X(NR_KERNEL_STACK_KB, "nr_kernel_stack")                                \
 	X(NR_PAGETABLE, "nr_page_table_pages")                                  \
 	X(NR_SECONDARY_PAGETABLE, "nr_sec_page_table_pages")                    \
-	X(NR_SWAPCACHE, "nr_swapcached")
+	X(NR_SWAPCACHE, "nr_swapcached")                                        \
+	X(PGPROMOTE_SUCCESS, "pgpromote_success")                               \
+	X(PGPROMOTE_CANDIDATE, "pgpromote_candidate")
 
 #define VM_EVENT_ITEMS(X)                                                       \
 	X(PGPGIN, "pgpgin")                                                     \
@@ -104,6 +106,9 @@
 	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                     \
 	X(PGSTEAL_DIRECT, "pgsteal_direct")                                     \
 	X(PGSTEAL_KHUGEPAGED, "pgsteal_khugepaged")                             \
+	X(PGDEMOTE_KSWAPD, "pgdemote_kswapd")                                   \
+	X(PGDEMOTE_DIRECT, "pgdemote_direct")                                   \
+	X(PGDEMOTE_KHUGEPAGED, "pgdemote_khugepaged")                           \
 	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                       \
 	X(PGSCAN_DIRECT, "pgscan_direct")                                       \
 	X(PGSCAN_KHUGEPAGED, "pgscan_khugepaged")                               \
@@ -142,6 +147,8 @@
 	X(KCOMPACTD_WAKE, "compact_daemon_wake")                                \
 	X(KCOMPACTD_MIGRATE_SCANNED, "compact_daemon_migrate_scanned")          \
 	X(KCOMPACTD_FREE_SCANNED, "compact_daemon_free_scanned")                \
+	X(HTLB_BUDDY_PGALLOC, "htlb_buddy_alloc_success")                       \
+	X(HTLB_BUDDY_PGALLOC_FAIL, "htlb_buddy_alloc_fail")                     \
 	X(CMA_ALLOC_SUCCESS, "cma_alloc_success")                               \
 	X(CMA_ALLOC_FAIL, "cma_alloc_fail")                                     \
 	X(UNEVICTABLE_PGCULLED, "unevictable_pgs_culled")                       \
