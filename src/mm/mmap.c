@@ -39,8 +39,6 @@
 
 #include "mm/vma.h"
 
-#define IS_ERR_ADDR(a)  ((a) >= (uint64_t)-4095)
-
 #define MAP_HUGE_SHIFT  26
 #define MAP_HUGE_2MB    (21 << MAP_HUGE_SHIFT)
 #define MAP_HUGE_1GB    (30 << MAP_HUGE_SHIFT)
@@ -575,6 +573,15 @@ static uint64_t thp_get_unmapped_area(struct mm_struct *mm, uint64_t len)
 	return addr + off_sub;
 }
 
+/* get_unmapped_area_anon - see vma.h. */
+uint64_t get_unmapped_area_anon(struct mm_struct *mm, uint64_t hint, uint64_t len,
+				bool anon_private)
+{
+	if (anon_private && !hint && !(len & (PMD_SIZE - 1)))
+		return thp_get_unmapped_area(mm, len);
+	return get_unmapped_area(mm, hint, len);
+}
+
 /* ------------------------------------------------------ accounting */
 
 /* vma_set_page_prot - the PTE bits new mappings of @v get. */
@@ -794,10 +801,7 @@ int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, 
 		return seterr(-MMSIM_ENOMEM, "mmap: length %#llx is larger than the address space",
 			      (unsigned long long)len);
 	if (!(flags & MMSIM_MAP_FIXED)) {
-		if (!file && type == MMSIM_MAP_PRIVATE && !addr && !(len & (PMD_SIZE - 1)))
-			addr = thp_get_unmapped_area(mm, len);
-		else
-			addr = get_unmapped_area(mm, addr, len);
+		addr = get_unmapped_area_anon(mm, addr, len, !file && type == MMSIM_MAP_PRIVATE);
 		if (IS_ERR_ADDR(addr))
 			return seterr((int)(int64_t)addr, "mmap: no free range of %#llx bytes",
 				      (unsigned long long)len);

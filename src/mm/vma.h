@@ -42,6 +42,17 @@ static inline uint64_t untagged_addr(uint64_t addr)
 	return addr & ((1ULL << 56) - 1);
 }
 
+#define IS_ERR_ADDR(a)      ((uint64_t)(a) >= (uint64_t)-4095)
+
+/*
+ * Placement for a mapping that is not MAP_FIXED (Linux's
+ * __get_unmapped_area): private anonymous memory without a hint whose
+ * length is a multiple of 2 MiB is placed PMD aligned so huge pages can
+ * back it; everything else goes to get_unmapped_area().
+ */
+uint64_t get_unmapped_area_anon(struct mm_struct *mm, uint64_t hint, uint64_t len,
+				bool anon_private);
+
 /* PROT_* to VM_* (calc_vm_prot_bits with arm64's PROT_MTE). */
 uint64_t calc_vm_prot_bits(int prot);
 
