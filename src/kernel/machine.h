@@ -156,6 +156,10 @@ struct mmsim_machine {
 	size_t kmsg_len, kmsg_cap;
 
 	struct list_head pins;          /* live mmsim_pin records                   */
+	/* What "current" is: the task on whose behalf the model runs now. */
+	struct mmsim_task *current;
+	unsigned int this_cpu;
+	int64_t bad_pages;              /* pages freed in a bad state (BUG)         */
 	bool dying;                     /* mmsim_machine_destroy in progress        */
 };
 
@@ -213,6 +217,12 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 /* kernel/task.c */
 struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
 int task_check_alive(struct mmsim_task *t);
+void kill_process(struct mmsim_machine *m, int tgid);
+
+/* kernel/file.c */
+struct files_struct *files_alloc(void);
+struct files_struct *files_dup(struct files_struct *old);
+void files_put(struct mmsim_machine *m, struct files_struct *f);
 
 /* kernel/fork.c */
 int dup_mm(struct mmsim_task *parent, struct mm_struct **out);

@@ -135,7 +135,8 @@ int  anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma);
 void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);
 void unlink_anon_vma(struct mmsim_machine *m, struct vm_area_struct *vma);
 void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_t addr);
-void page_add_file_rmap(struct page *p);
+void page_dup_rmap(struct mmsim_machine *m, struct page *p);
+void anon_vma_put(struct anon_vma *av);
 void page_remove_rmap(struct mmsim_machine *m, struct page *p);
 static inline bool PageAnon(const struct page *p) { return p->mapping & PAGE_MAPPING_ANON; }
 static inline struct anon_vma *page_anon_vma(const struct page *p)
@@ -176,11 +177,15 @@ int  shmem_truncate(struct mmsim_machine *m, struct shmem_inode *in, uint64_t si
 int  shmem_punch_hole(struct mmsim_machine *m, struct shmem_inode *in, uint64_t start, uint64_t end);
 struct page *shmem_find_page(struct mmsim_machine *m, struct shmem_inode *in, uint64_t index);
 struct file *fget(struct mmsim_task *t, int fd);
+void shmem_replace_page(struct mmsim_machine *m, struct shmem_inode *in, struct page *old,
+			struct page *new);
 
 /* -------------------------------------------------------- migrate.c */
 int  migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp);
 int  migrate_page_to(struct mmsim_machine *m, struct page *p, struct page *dst);
 bool page_is_movable(struct mmsim_machine *m, struct page *p);
+int  migrate_folio_unmap(struct mmsim_machine *m, struct page *src);
+void migrate_folio_move(struct mmsim_machine *m, struct page *src, struct page *dst);
 
 /* -------------------------------------------------- page_isolation.c */
 int  alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, int mt);
@@ -188,6 +193,10 @@ void free_contig_range(struct mmsim_machine *m, uint64_t pfn, uint64_t nr);
 
 /* -------------------------------------------------------- mempolicy.c */
 int  policy_node(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr);
+
+/* ----------------------------------------------------------- swap.c */
+void lru_add(struct mmsim_machine *m, struct page *p);
+void lru_del(struct mmsim_machine *m, struct page *p);
 
 /* ------------------------------------------------------------- oom */
 void out_of_memory(struct mmsim_task *t);

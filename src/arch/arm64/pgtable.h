@@ -216,6 +216,7 @@ static inline uint64_t table_pfn(pteval_t p) { return (p & PTE_ADDR_MASK) >> PAG
 #define ESR_ELx_FSC_PERM      0x0CU   /* permission fault                    */
 #define ESR_ELx_FSC_MTE       0x11U   /* synchronous tag check fault         */
 #define ESR_ELx_FSC_ADDRSZ    0x00U   /* address size fault (VA too large)   */
+#define ESR_ELx_FSC_EXTABT    0x10U   /* synchronous external abort          */
 
 static inline uint32_t esr_dabt(uint32_t fsc, unsigned int level, bool write)
 {

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/*
+ * arch/arm64/fault.c - loads and stores of a task, and the data aborts they
+ * take.
+ *
+ * mmsim_load/mmsim_store are what an LDR/STR of the task does: translate
+ * through the CPU's TLB, and on a miss let the MMU walk the tables.  A
+ * translation, access-flag or permission fault enters do_page_fault() as
+ * the exception would, with the faulting address and the ESR.  The kernel
+ * either fixes the tables (and the access is retried) or delivers a signal
+ * (the access is not performed).
+ *
+ * The hot path - a TLB hit with the right permission - is a compare and a
+ * memcpy; everything else is out of line.  An access that crosses pages is
+ * performed page by page in address order, as a sequence of smaller
+ * accesses would be: a fault stops it at the first page that cannot be
+ * reached, and the pages before it are done.
+ */
+#include "hw/mmu.h"
+#include "mm/internal.h"
+
+enum access_kind { ACCESS_LOAD, ACCESS_STORE, ACCESS_FILL };
+
+/* The user address with the top byte (TBI) removed. */
+static inline uint64_t untag(uint64_t addr)
+{
+	return addr & ((1ULL << 56) - 1);
+}
+
+static void set_siginfo(struct mmsim_siginfo *si, int signo, int code, uint64_t addr)
+{
+	if (si) {
+		si->signo = signo;
+		si->code = code;
+		si->addr = addr;
+	}
+}
+
+/* Make t the task running on its CPU: its mm may now have TLB entries there. */
+static void switch_to(struct mmsim_task *t)
+{
+	struct cpu *cpu = &t->machine->cpus[t->cpu];
+
+	cpu->curr = t;
+	t->mm->cpumask |= 1ULL << t->cpu;
+	t->machine->current = t;
+	t->machine->this_cpu = t->cpu;
+}
+
+enum fault_result { FAULT_FIXED, FAULT_SIGNAL, FAULT_BLOCKED };
+
+/*
+ * do_page_fault - the data abort handler for an EL0 access at far.  Finds
+ * the VMA, checks the access against its flags (arm64 lets any of read,
+ * write or exec imply read), and hands the fault to the core.
+ */
+static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint32_t esr,
+				       struct mmsim_siginfo *si)
+{
+	struct mmsim_machine *m = t->machine;
+	bool write = esr & ESR_ELx_WNR;
+	uint64_t addr = untag(far), need = write ? VM_WRITE : VM_ACCESS_FLAGS;
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+
+	charge(m, COST_FAULT_ENTRY);
+	TRACE(m, "exceptions:page_fault_user", (int)t->cpu, t->pid, addr, 0, 0,
+	      "address=0x%llx ip=0x0 error_code=0x%x", (unsigned long long)addr, esr);
+	if (esr_fsc_type(esr) == ESR_ELx_FSC_EXTABT) {
+		set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_OBJERR, addr);
+		return FAULT_SIGNAL;
+	}
+	vma = addr < TASK_SIZE ? vma_lookup(t->mm, addr) : NULL;
+	if (!vma) {
+		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_MAPERR, addr);
+		return FAULT_SIGNAL;
+	}
+	if (!(vma->vm_flags & need)) {
+		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_ACCERR, addr);
+		return FAULT_SIGNAL;
+	}
+	ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
+	if (ret & VM_FAULT_RETRY)
+		return FAULT_BLOCKED;
+	if (ret & VM_FAULT_OOM) {
+		out_of_memory(t);
+		if (t->killed) {
+			set_siginfo(si, MMSIM_SIGKILL, 0, 0);
+			return FAULT_SIGNAL;
+		}
+		return FAULT_FIXED;	/* someone else died; retry */
+	}
+	if (ret & VM_FAULT_SIGBUS) {
+		set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_ADRERR, addr);
+		return FAULT_SIGNAL;
+	}
+	if (ret & VM_FAULT_SIGSEGV) {
+		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_MAPERR, addr);
+		return FAULT_SIGNAL;
+	}
+	return FAULT_FIXED;
+}
+
+/*
+ * translate - the TLB entry that lets t access va (write or not), taking
+ * and handling faults until there is one.  NULL when the access ends in a
+ * signal (*res = FAULT_SIGNAL) or the task must sleep (FAULT_BLOCKED).
+ */
+static struct tlb_entry *translate(struct mmsim_task *t, uint64_t va, bool write,
+				   struct mmsim_siginfo *si, enum fault_result *res)
+{
+	struct mmsim_machine *m = t->machine;
+	struct tlb *tlb = &m->cpus[t->cpu].tlb;
+	uint32_t need = write ? TLB_W : TLB_R;
+
+	switch_to(t);
+	for (int tries = 0; tries < 8; tries++) {
+		struct tlb_entry *e = tlb_slot(tlb, va), fill;
+		uint32_t esr;
+
+		if (e->key == tlb_key(va, t->mm->asid) && (e->perm & need)) {
+			tlb->hits++;
+			return e;
+		}
+		tlb->misses++;
+		if (mmu_walk(m, t->mm, va, write, &fill, &esr) == 0) {
+			*e = fill;
+			return e;
+		}
+		*res = do_page_fault(t, va, esr, si);
+		if (*res != FAULT_FIXED)
+			return NULL;
+		if (t->killed)
+			break;
+	}
+	/* The kernel keeps "fixing" a fault that keeps coming back: a model bug. */
+	printk(m, "BUG: unresolvable fault at 0x%llx (pid %d)", (unsigned long long)va, t->pid);
+	set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_OBJERR, va);
+	*res = FAULT_SIGNAL;
+	return NULL;
+}
+
+static int check_access_args(struct mmsim_task *t, const void *buf, uint64_t addr, uint64_t len,
+			     const char *who)
+{
+	int err = task_check_alive(t);
+
+	if (err == -MMSIM_ESRCH)
+		return err;
+	if (err)
+		return seterr(-MMSIM_EINVAL, "%s: task is NULL", who);
+	if (!t->mm)
+		return seterr(-MMSIM_ESRCH, "%s: task %d has no address space", who, t->pid);
+	if (len && !buf)
+		return seterr(-MMSIM_EFAULT, "%s: host buffer is NULL", who);
+	if (untag(addr) + len < untag(addr))
+		return seterr(-MMSIM_EINVAL, "%s: address 0x%llx + length %llu wraps around", who,
+			      (unsigned long long)addr, (unsigned long long)len);
+	return 0;
+}
+
+static void block_task(struct mmsim_task *t, int kind, uint64_t addr, uint64_t len, void *dst,
+		       const void *src, int byte)
+{
+	t->blocked.active = true;
+	t->blocked.kind = kind;
+	t->blocked.addr = addr;
+	t->blocked.len = len;
+	t->blocked.dst = dst;
+	t->blocked.src = src;
+	t->blocked.byte = byte;
+}
+
+/*
+ * access_slow - the general access: page by page, through translate().
+ * buf is the destination of a load, the source of a store, unused for fill.
+ */
+static int access_slow(struct mmsim_task *t, int kind, uint64_t addr, void *buf, int byte,
+		       uint64_t len, struct mmsim_siginfo *si)
+{
+	struct mmsim_machine *m = t->machine;
+	uint64_t va = untag(addr), done = 0;
+
+	while (done < len) {
+		uint64_t chunk = PAGE_SIZE - ((va + done) & ~PAGE_MASK);
+		enum fault_result res = FAULT_FIXED;
+		struct tlb_entry *e;
+		uint8_t *host;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		e = translate(t, va + done, kind != ACCESS_LOAD, si, &res);
+		if (!e) {
+			if (res == FAULT_BLOCKED) {
+				block_task(t, kind, addr + done, len - done,
+					   kind == ACCESS_LOAD ? (uint8_t *)buf + done : NULL,
+					   kind == ACCESS_STORE ? (uint8_t *)buf + done : NULL, byte);
+				return MMSIM_ACCESS_BLOCKED;
+			}
+			return MMSIM_ACCESS_SIGNAL;
+		}
+		host = e->host + ((va + done) & ~PAGE_MASK);
+		if (kind == ACCESS_LOAD)
+			memcpy((uint8_t *)buf + done, host, chunk);
+		else if (kind == ACCESS_STORE)
+			memcpy(host, (const uint8_t *)buf + done, chunk);
+		else
+			memset(host, byte, chunk);
+		charge(m, COST_TLB_HIT);
+		done += chunk;
+	}
+	return MMSIM_ACCESS_OK;
+}
+
+/* The TLB-hit fast path; returns false to fall back to access_slow(). */
+static inline bool access_fast(struct mmsim_task *t, uint64_t addr, uint64_t len, uint32_t need,
+			       uint8_t **host)
+{
+	struct mmsim_machine *m = t->machine;
+	uint64_t va = untag(addr);
+	struct tlb_entry *e;
+
+	if (t->killed || !t->mm || len > PAGE_SIZE || ((va & ~PAGE_MASK) + len) > PAGE_SIZE)
+		return false;
+	e = tlb_slot(&m->cpus[t->cpu].tlb, va);
+	if (e->key != tlb_key(va, t->mm->asid) || !(e->perm & need) || (e->perm & TLB_TAGGED))
+		return false;
+	*host = e->host + (va & ~PAGE_MASK);
+	m->now += m->costs[COST_TLB_HIT];
+	return true;
+}
+
+int mmsim_load(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, struct mmsim_siginfo *si)
+{
+	uint8_t *host;
+	int err;
+
+	if (t && dst && access_fast(t, addr, len, TLB_R, &host)) {
+		memcpy(dst, host, len);
+		return MMSIM_ACCESS_OK;
+	}
+	if ((err = check_access_args(t, dst, addr, len, "mmsim_load")))
+		return err;
+	return access_slow(t, ACCESS_LOAD, addr, dst, 0, len, si);
+}
+
+int mmsim_store(struct mmsim_task *t, uint64_t addr, const void *src, uint64_t len,
+		struct mmsim_siginfo *si)
+{
+	uint8_t *host;
+	int err;
+
+	if (t && src && access_fast(t, addr, len, TLB_W, &host)) {
+		memcpy(host, src, len);
+		return MMSIM_ACCESS_OK;
+	}
+	if ((err = check_access_args(t, src, addr, len, "mmsim_store")))
+		return err;
+	return access_slow(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
+}
+
+int mmsim_fill(struct mmsim_task *t, uint64_t addr, int byte, uint64_t len, struct mmsim_siginfo *si)
+{
+	static const uint8_t dummy;
+	int err;
+
+	if ((err = check_access_args(t, &dummy, addr, len, "mmsim_fill")))
+		return err;
+	return access_slow(t, ACCESS_FILL, addr, NULL, byte, len, si);
+}
+
+/* Retry the access the task slept in; the range must have been resolved. */
+int mmsim_task_resume(struct mmsim_task *t, struct mmsim_siginfo *si)
+{
+	int err;
+
+	if ((err = task_check_alive(t)))
+		return err;
+	if (!t->blocked.active)
+		return seterr(-MMSIM_EINVAL, "mmsim_task_resume: task %d is not blocked", t->pid);
+	t->blocked.active = false;
+	switch (t->blocked.kind) {
+	case ACCESS_LOAD:
+		return access_slow(t, ACCESS_LOAD, t->blocked.addr, t->blocked.dst, 0, t->blocked.len, si);
+	case ACCESS_STORE:
+		return access_slow(t, ACCESS_STORE, t->blocked.addr, (void *)t->blocked.src, 0,
+				   t->blocked.len, si);
+	default:
+		return access_slow(t, ACCESS_FILL, t->blocked.addr, NULL, t->blocked.byte, t->blocked.len, si);
+	}
+}
+
+/* MTE tag access (STG/LDG) arrives with the tag storage work. */
+int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len, struct mmsim_siginfo *si)
+{
+	(void)t;
+	(void)tagged_addr;
+	(void)len;
+	(void)si;
+	return seterr(-MMSIM_ENOSYS, "mmsim_set_tag: MTE is not built yet");
+}
+
+int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag, struct mmsim_siginfo *si)
+{
+	(void)t;
+	(void)addr;
+	(void)tag;
+	(void)si;
+	return seterr(-MMSIM_ENOSYS, "mmsim_get_tag: MTE is not built yet");
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * arch/arm64/tlbflush.c - TLB maintenance and ASIDs.
+ *
+ * A TLBI ...IS instruction is broadcast in the inner-shareable domain: every
+ * CPU drops the entry.  The model delivers it to the CPUs in mm->cpumask (the
+ * CPUs the mm has ever run on - no other CPU can hold its entries, since
+ * entries are tagged with the mm's ASID) and charges one TLBI + DSB.  Like
+ * Linux, a range of more than MAX_TLBI_OPS pages is flushed by ASID instead.
+ */
+#include "mm/internal.h"
+
+#define MAX_TLBI_OPS 512
+
+static void trace_flush(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	TRACE(mm->machine, "tlb:tlb_flush", (int)mm->machine->this_cpu, -1, start, 0, 0,
+	      "asid=%u start=0x%llx end=0x%llx", mm->asid, (unsigned long long)start,
+	      (unsigned long long)end);
+}
+
+void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		if (mm->cpumask & (1ULL << c))
+			tlb_flush_va_asid(&m->cpus[c].tlb, addr, mm->asid);
+	charge(m, COST_TLBI_PAGE);
+	trace_flush(mm, addr, addr + PAGE_SIZE);
+}
+
+void flush_tlb_mm(struct mm_struct *mm)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		if (mm->cpumask & (1ULL << c))
+			tlb_flush_asid(&m->cpus[c].tlb, mm->asid);
+	charge(m, COST_TLBI_ASID);
+	trace_flush(mm, 0, TASK_SIZE);
+}
+
+void flush_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	if ((end - start) >> PAGE_SHIFT > MAX_TLBI_OPS) {
+		flush_tlb_mm(mm);
+		return;
+	}
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		if (mm->cpumask & (1ULL << c))
+			for (uint64_t a = start; a < end; a += PAGE_SIZE)
+				tlb_flush_va_asid(&m->cpus[c].tlb, a, mm->asid);
+	m->now += m->costs[COST_TLBI_PAGE] * ((end - start) >> PAGE_SHIFT);
+	trace_flush(mm, start, end);
+}
+
+/*
+ * ASIDs are 16 bits; 0 is never handed out.  Freed ASIDs are flushed from
+ * every CPU before reuse so a new mm can never hit a dead mm's entries.
+ */
+int asid_alloc(struct mmsim_machine *m, uint16_t *asid)
+{
+	for (unsigned int w = 0; w < 1024; w++) {
+		uint64_t free = ~m->asid_map[w];
+
+		if (w == 0)
+			free &= ~1ULL;
+		if (free) {
+			unsigned int bit = (unsigned int)__builtin_ctzll(free);
+
+			m->asid_map[w] |= 1ULL << bit;
+			*asid = (uint16_t)(w * 64 + bit);
+			return 0;
+		}
+	}
+	return -MMSIM_ENOMEM;
+}
+
+void asid_free(struct mmsim_machine *m, uint16_t asid)
+{
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		tlb_flush_asid(&m->cpus[c].tlb, asid);
+	m->asid_map[asid / 64] &= ~(1ULL << (asid % 64));
+}
+
+/* Write a descriptor.  Callers flush first when the old one was more permissive. */
+void set_pte_at(struct mm_struct *mm, uint64_t addr, pteval_t *ptep, pteval_t pte)
+{
+	(void)addr;
+	*ptep = pte;
+	charge(mm->machine, COST_PTE_UPDATE);
+}
+
+/* Break-before-make: clear, invalidate everywhere, then the caller may write. */
+pteval_t ptep_clear_flush(struct mm_struct *mm, uint64_t addr, pteval_t *ptep)
+{
+	pteval_t old = *ptep;
+
+	*ptep = 0;
+	charge(mm->machine, COST_PTE_UPDATE);
+	if (pte_valid(old))
+		flush_tlb_page(mm, addr);
+	return old;
+}

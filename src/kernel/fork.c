@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kernel/fork.c - address spaces are born (mm_alloc), copied (dup_mm) and
+ * torn down (mmput).
+ */
+#include <stdlib.h>
+
+#include "mm/internal.h"
+
+/* Top-down mmap placement starts 128 MiB below the top, as arm64 without ASLR. */
+#define MMAP_BASE (TASK_SIZE - (128ULL << 20))
+
+struct mm_struct *mm_alloc(struct mmsim_machine *m)
+{
+	struct mm_struct *mm = calloc(1, sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	mm->machine = m;
+	mm->users = 1;
+	mm->mmap_base = MMAP_BASE;
+	mm->id = m->next_mm_id++;
+	if (asid_alloc(m, &mm->asid) || !(mm->pgd = pgtable_alloc(mm))) {
+		if (mm->asid)
+			asid_free(m, mm->asid);
+		free(mm);
+		return NULL;
+	}
+	list_add_tail(&mm->mm_list, &m->mms);
+	return mm;
+}
+
+/*
+ * exit_mmap - unmap everything, free every page table and VMA.  The TLB
+ * entries of the ASID go with asid_free().
+ */
+static void exit_mmap(struct mm_struct *mm)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	for (int i = 0; i < mm->nr_vmas; i++)
+		zap_page_range(mm->vmas[i], mm->vmas[i]->vm_start, mm->vmas[i]->vm_end);
+	free_pgd(mm);
+	for (int i = 0; i < mm->nr_vmas; i++)
+		vm_area_free(m, mm->vmas[i]);
+	free(mm->vmas);
+	mm->vmas = NULL;
+	mm->nr_vmas = 0;
+}
+
+void mmput(struct mm_struct *mm)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	if (--mm->users > 0)
+		return;
+	exit_mmap(mm);
+	asid_free(m, mm->asid);
+	list_del(&mm->mm_list);
+	free(mm);
+}
+
+/*
+ * dup_mm - fork's copy of the parent's address space.  VM_DONTCOPY areas are
+ * left out; VM_WIPEONFORK areas come over empty (the child reads zeros);
+ * everything else shares pages copy-on-write (copy_page_range).
+ */
+int dup_mm(struct mmsim_task *parent, struct mm_struct **out)
+{
+	struct mm_struct *old = parent->mm, *mm = mm_alloc(parent->machine);
+	int err = 0;
+
+	if (!mm)
+		return -MMSIM_ENOMEM;
+	mm->mmap_base = old->mmap_base;
+	mm->thp_disabled = old->thp_disabled;
+	for (int i = 0; i < old->nr_vmas && !err; i++) {
+		struct vm_area_struct *src = old->vmas[i], *dst;
+
+		if (src->vm_flags & VM_DONTCOPY)
+			continue;
+		dst = vm_area_dup(src);
+		if (!dst) {
+			err = -MMSIM_ENOMEM;
+			break;
+		}
+		dst->vm_mm = mm;
+		if (dst->vm_flags & VM_WIPEONFORK)
+			unlink_anon_vma(mm->machine, dst);
+		if ((err = vma_insert(mm, dst))) {
+			vm_area_free(mm->machine, dst);
+			break;
+		}
+		vm_stat_account(mm, dst->vm_flags, (int64_t)vma_pages(dst));
+		if (!(dst->vm_flags & VM_WIPEONFORK))
+			err = copy_page_range(dst, src);
+	}
+	if (err) {
+		mmput(mm);
+		return err;
+	}
+	*out = mm;
+	return 0;
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kernel/machine.c - boot and tear-down of a simulated machine.
+ *
+ * Boot follows the order of an arm64 kernel: read the device tree, parse the
+ * command line, lay out memory (memblock: memory ranges minus reservations),
+ * build nodes and zones, hand free memory to the buddy allocator, allocate
+ * the zero page, bring up the CPUs.  Simulated RAM is one host mapping over
+ * the whole physical span, MAP_NORESERVE: a frame costs host memory only
+ * once it is written.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "boot/devicetree.h"
+#include "mm/internal.h"
+
+#define MAX_PHYS_SPAN (1ULL << 40)      /* what one host mapping may cover */
+#define ZONE_DMA_LIMIT_PFN ((4ULL << 30) >> PAGE_SHIFT)
+
+static const struct { const char *name; uint64_t def; } cost_defaults[NR_COST_ITEMS] = {
+#define X_DEF(e, n, d, h) [e] = { n, d },
+	COST_ITEMS(X_DEF)
+#undef X_DEF
+};
+
+static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "Normal", "Movable" };
+
+static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_options *o)
+{
+	for (int i = 0; i < NR_COST_ITEMS; i++)
+		m->costs[i] = cost_defaults[i].def;
+	m->seed = o->seed;
+	m->rng_state = o->seed ^ 0x6d6d73696d2d6d6dULL;
+	m->hw_afdbm = true;
+	m->overcommit_memory = 0;
+	m->overcommit_ratio = 50;
+	m->watermark_scale_factor = 10;
+	m->max_map_count = 65530;
+	m->thp_enabled = 2;
+	m->thp_defrag = 3;		/* madvise */
+	m->thp_use_zero_page = 1;
+	m->next_pid = 100;
+	INIT_LIST_HEAD(&m->tasks);
+	INIT_LIST_HEAD(&m->mms);
+	INIT_LIST_HEAD(&m->pins);
+}
+
+/*
+ * parse_bootargs - the kernel parameters the model knows.  Like Linux,
+ * unknown ones are logged and otherwise ignored; malformed known ones fail.
+ */
+static int parse_bootargs(struct mmsim_machine *m, const char *args)
+{
+	char buf[1024], unknown[1024] = "";
+	char *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", args);
+	snprintf(m->bootargs, sizeof(m->bootargs), "%s", args);
+	for (tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (val)
+			*val++ = '\0';
+		if (!strcmp(tok, "transparent_hugepage") && val) {
+			if (!strcmp(val, "always"))
+				m->thp_enabled = 2;
+			else if (!strcmp(val, "madvise"))
+				m->thp_enabled = 1;
+			else if (!strcmp(val, "never"))
+				m->thp_enabled = 0;
+			else
+				return seterr(-MMSIM_EINVAL, "bootargs: transparent_hugepage=%s: expected always, madvise or never", val);
+		} else if (!strcmp(tok, "numa_balancing") && val) {
+			if (!strcmp(val, "enable"))
+				m->numa_balancing = 1;
+			else if (!strcmp(val, "disable"))
+				m->numa_balancing = 0;
+			else
+				return seterr(-MMSIM_EINVAL, "bootargs: numa_balancing=%s: expected enable or disable", val);
+		} else if (!strcmp(tok, "id_aa64mmfr1.hafdbm") && val) {
+			if (strcmp(val, "0") && strcmp(val, "1"))
+				return seterr(-MMSIM_EINVAL, "bootargs: id_aa64mmfr1.hafdbm=%s: expected 0 or 1", val);
+			m->hw_afdbm = val[0] == '1';
+		} else if (!strcmp(tok, "min_free_kbytes") && val) {
+			char *end;
+			unsigned long long v = strtoull(val, &end, 0);
+
+			if (*end || !v)
+				return seterr(-MMSIM_EINVAL, "bootargs: min_free_kbytes=%s: expected a positive number", val);
+			m->min_free_kbytes = v;
+		} else if (strcmp(tok, "arm64.nomte") && strncmp(tok, "mte_tag_storage", 15) &&
+			   strcmp(tok, "console") && strncmp(tok, "earlycon", 8)) {
+			size_t l = strlen(unknown);
+
+			snprintf(unknown + l, sizeof(unknown) - l, "%s\"%s%s%s\"", l ? ", " : "", tok,
+				 val ? "=" : "", val ? val : "");
+		}
+	}
+	printk(m, "Kernel command line: %s", args);
+	if (unknown[0])
+		printk(m, "Unknown kernel command line parameters %s, will be passed to user space.", unknown);
+	return 0;
+}
+
+/* Map simulated RAM and the memmap over [min_pfn, max_pfn). */
+static int map_physical_memory(struct mmsim_machine *m, const char *src)
+{
+	uint64_t pages = m->max_pfn - m->min_pfn;
+
+	if ((pages << PAGE_SHIFT) > MAX_PHYS_SPAN)
+		return seterr(-MMSIM_EINVAL, "%s: memory spans 0x%llx bytes from 0x%llx; the model maps at most 1 TiB of physical span",
+			      src, (unsigned long long)(pages << PAGE_SHIFT),
+			      (unsigned long long)(m->min_pfn << PAGE_SHIFT));
+	m->ram_map_bytes = pages << PAGE_SHIFT;
+	m->ram = mmap(NULL, m->ram_map_bytes, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->ram == MAP_FAILED) {
+		m->ram = NULL;
+		return seterr(-MMSIM_ENOMEM, "cannot reserve %llu MiB of host address space for simulated RAM",
+			      (unsigned long long)(m->ram_map_bytes >> 20));
+	}
+	m->memmap_map_bytes = pages * sizeof(struct page);
+	m->memmap = mmap(NULL, m->memmap_map_bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->memmap == MAP_FAILED) {
+		m->memmap = NULL;
+		return seterr(-MMSIM_ENOMEM, "cannot reserve host address space for the memmap");
+	}
+	return 0;
+}
+
+static void zone_extend(struct zone *z, uint64_t pfn)
+{
+	if (!z->spanned_pages) {
+		z->zone_start_pfn = pfn;
+		z->spanned_pages = 1;
+	} else if (pfn < z->zone_start_pfn) {
+		z->spanned_pages += z->zone_start_pfn - pfn;
+		z->zone_start_pfn = pfn;
+	} else if (pfn >= z->zone_start_pfn + z->spanned_pages) {
+		z->spanned_pages = pfn - z->zone_start_pfn + 1;
+	}
+	z->present_pages++;
+}
+
+/*
+ * memmap_init - give every present frame its node and zone, mark the usable
+ * ones (refcount 1 until page_alloc_init frees them) and the reserved ones.
+ */
+static void memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
+{
+	for (unsigned int r = 0; r < dt->nr_mem; r++) {
+		const struct dt_mem_range *mr = &dt->mem[r];
+		uint64_t start = (mr->base + PAGE_SIZE - 1) >> PAGE_SHIFT, end = (mr->base + mr->size) >> PAGE_SHIFT;
+		struct pglist_data *pg = &m->nodes[mr->nid];
+
+		for (uint64_t pfn = start; pfn < end; pfn++) {
+			struct page *p = pfn_to_page(m, pfn);
+			int zid = pfn < ZONE_DMA_LIMIT_PFN ? ZONE_DMA : ZONE_NORMAL;
+
+			p->nid = (uint8_t)mr->nid;
+			p->zid = (uint8_t)zid;
+			p->refcount = 1;
+			zone_extend(&pg->node_zones[zid], pfn);
+		}
+	}
+	for (unsigned int r = 0; r < dt->nr_reserved; r++) {
+		const struct dt_reserved *rv = &dt->reserved[r];
+		uint64_t start = rv->base >> PAGE_SHIFT, end = (rv->base + rv->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+		for (uint64_t pfn = start; pfn < end; pfn++)
+			if (pfn_valid(m, pfn) && pfn_to_page(m, pfn)->refcount)
+				pfn_to_page(m, pfn)->flags |= PG_reserved;
+		printk(m, "Reserved memory: %s at 0x%016llx, size %llu MiB%s", rv->name,
+		       (unsigned long long)rv->base, (unsigned long long)(rv->size >> 20),
+		       rv->nomap ? " (no-map)" : "");
+	}
+	for (unsigned int n = 0; n < m->nr_nodes; n++) {
+		struct pglist_data *pg = &m->nodes[n];
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		pg->node_id = (int)n;
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &pg->node_zones[zi];
+
+			z->zone_pgdat = pg;
+			z->idx = (enum zone_type)zi;
+			z->name = zone_names[zi];
+			if (z->spanned_pages) {
+				if (z->zone_start_pfn < lo)
+					lo = z->zone_start_pfn;
+				if (z->zone_start_pfn + z->spanned_pages > hi)
+					hi = z->zone_start_pfn + z->spanned_pages;
+				pg->node_present_pages += z->present_pages;
+			}
+		}
+		pg->node_start_pfn = lo == UINT64_MAX ? 0 : lo;
+		pg->node_spanned_pages = hi > lo ? hi - lo : 0;
+		for (unsigned int o = 0; o < MAX_NUMNODES; o++)
+			pg->distance[o] = o == n ? 10 : 20;
+	}
+}
+
+static void log_memory_layout(struct mmsim_machine *m, const struct dt_machine *dt)
+{
+	printk(m, "Zone ranges:");
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		for (unsigned int n = 0; n < m->nr_nodes; n++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+
+			if (!z->spanned_pages)
+				continue;
+			if (z->zone_start_pfn < lo)
+				lo = z->zone_start_pfn;
+			if (z->zone_start_pfn + z->spanned_pages > hi)
+				hi = z->zone_start_pfn + z->spanned_pages;
+		}
+		if (zi == ZONE_MOVABLE)
+			break;
+		if (hi)
+			printk(m, "  %-8s [mem 0x%016llx-0x%016llx]", zone_names[zi],
+			       (unsigned long long)(lo << PAGE_SHIFT), (unsigned long long)((hi << PAGE_SHIFT) - 1));
+		else
+			printk(m, "  %-8s empty", zone_names[zi]);
+	}
+	printk(m, "Movable zone start for each node");
+	printk(m, "Early memory node ranges");
+	for (unsigned int r = 0; r < dt->nr_mem; r++)
+		printk(m, "  node %3d: [mem 0x%016llx-0x%016llx]", dt->mem[r].nid,
+		       (unsigned long long)dt->mem[r].base,
+		       (unsigned long long)(dt->mem[r].base + dt->mem[r].size - 1));
+}
+
+/* The zero page: one reserved, zeroed frame every read-only fault may map. */
+static int zero_page_init(struct mmsim_machine *m)
+{
+	struct page *p = alloc_pages_node(m, 0, GFP_KERNEL | __GFP_ZERO, 0);
+
+	if (!p)
+		return seterr(-MMSIM_ENOMEM, "no memory for the zero page");
+	p->flags |= PG_reserved | PG_zero;
+	m->zero_pfn = page_to_pfn(m, p);
+	return 0;
+}
+
+static int cpus_init(struct mmsim_machine *m, const struct dt_machine *dt, unsigned int want)
+{
+	m->nr_cpus = want ? want : dt->nr_cpus ? dt->nr_cpus : 2;
+	if (m->nr_cpus > MAX_CPUS)
+		return seterr(-MMSIM_EINVAL, "nr_cpus %u: the model supports at most %d CPUs",
+			      m->nr_cpus, MAX_CPUS);
+	m->cpus = calloc(m->nr_cpus, sizeof(*m->cpus));
+	if (!m->cpus)
+		return seterr(-MMSIM_ENOMEM, "out of host memory for %u CPUs", m->nr_cpus);
+	for (unsigned int c = 0; c < m->nr_cpus; c++) {
+		m->cpus[c].id = c;
+		m->cpus[c].nid = c < dt->nr_cpus ? dt->cpu_nid[c] : 0;
+		if (m->cpus[c].nid >= (int)m->nr_nodes)
+			m->cpus[c].nid = 0;
+		tlb_init(&m->cpus[c].tlb);
+	}
+	return 0;
+}
+
+static int machine_boot(struct mmsim_machine *m, const struct mmsim_options *o)
+{
+	char err[512];
+	struct dt_machine *dt;
+	int ret;
+
+	dt = m->dt = calloc(1, sizeof(*dt));
+	if (!dt)
+		return seterr(-MMSIM_ENOMEM, "out of host memory");
+	ret = dt_load(o->devicetree, dt, err, sizeof(err));
+	if (ret)
+		return seterr(ret, "%s", err);
+	if (!dt->nr_mem)
+		return seterr(-MMSIM_EINVAL, "%s: no memory node", dt->source);
+	printk(m, "Booting Linux on physical CPU 0x0000000000 [0x413fd0c1]");
+	printk(m, "Machine model: %s", dt->model[0] ? dt->model : "unknown");
+	ret = parse_bootargs(m, o->bootargs ? o->bootargs : dt->bootargs);
+	if (ret)
+		return ret;
+	m->nr_nodes = dt->nr_nodes ? dt->nr_nodes : 1;
+	m->min_pfn = UINT64_MAX;
+	for (unsigned int r = 0; r < dt->nr_mem; r++) {
+		uint64_t s = dt->mem[r].base >> PAGE_SHIFT;
+		uint64_t e = (dt->mem[r].base + dt->mem[r].size) >> PAGE_SHIFT;
+
+		if (s < m->min_pfn)
+			m->min_pfn = s;
+		if (e > m->max_pfn)
+			m->max_pfn = e;
+	}
+	if (m->max_pfn <= m->min_pfn)
+		return seterr(-MMSIM_EINVAL, "%s: memory ranges hold no whole page", dt->source);
+	/* Align the span so pageblocks and the largest buddy blocks stay aligned. */
+	m->min_pfn &= ~((1ULL << MAX_PAGE_ORDER) - 1);
+	if ((ret = map_physical_memory(m, dt->source)))
+		return ret;
+	if ((ret = cpus_init(m, dt, o->nr_cpus)))
+		return ret;
+	memmap_init(m, dt);
+	log_memory_layout(m, dt);
+	if ((ret = page_alloc_init(m)))
+		return ret;
+	if ((ret = zero_page_init(m)))
+		return ret;
+	printk(m, "Memory: %lluK/%lluK available",
+	       (unsigned long long)(global_free_pages(m) << (PAGE_SHIFT - 10)),
+	       (unsigned long long)(m->totalram_pages << (PAGE_SHIFT - 10)));
+	printk(m, "smp: Brought up %u node%s, %u CPU%s", m->nr_nodes, m->nr_nodes > 1 ? "s" : "",
+	       m->nr_cpus, m->nr_cpus > 1 ? "s" : "");
+	return 0;
+}
+
+int mmsim_machine_create(const struct mmsim_options *opt, struct mmsim_machine **out)
+{
+	static const struct mmsim_options defaults;
+	struct mmsim_machine *m;
+	int ret;
+
+	if (!out)
+		return seterr(-MMSIM_EINVAL, "mmsim_machine_create: out is NULL");
+	*out = NULL;
+	if (!opt)
+		opt = &defaults;
+	if (opt->swap_bytes || opt->swap_path)
+		return seterr(-MMSIM_ENOSYS, "mmsim_machine_create: swap devices are not built yet");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return seterr(-MMSIM_ENOMEM, "mmsim_machine_create: out of host memory");
+	machine_set_defaults(m, opt);
+	ret = machine_boot(m, opt);
+	if (ret) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", mmsim_strerror_last());
+		mmsim_machine_destroy(m);
+		return seterr(ret, "%s", msg);
+	}
+	*out = m;
+	return 0;
+}
+
+void task_free_all(struct mmsim_machine *m);
+void pins_free_all(struct mmsim_machine *m);
+
+void mmsim_machine_destroy(struct mmsim_machine *m)
+{
+	if (!m)
+		return;
+	m->dying = true;
+	task_free_all(m);
+	pins_free_all(m);
+	for (unsigned int n = 0; n < MAX_NUMNODES; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+			free(m->nodes[n].node_zones[zi].pageblock_mt);
+	if (m->ram)
+		munmap(m->ram, m->ram_map_bytes);
+	if (m->memmap)
+		munmap(m->memmap, m->memmap_map_bytes);
+	free(m->cpus);
+	free(m->dt);
+	free(m->kmsg);
+	free(m->subs);
+	free(m);
+}
+
+/* ------------------------------------------------------- small accessors */
+
+uint64_t mmsim_now(struct mmsim_machine *m)
+{
+	return m ? m->now : 0;
+}
+
+unsigned int mmsim_nr_cpus(struct mmsim_machine *m)
+{
+	return m ? m->nr_cpus : 0;
+}
+
+unsigned int mmsim_nr_nodes(struct mmsim_machine *m)
+{
+	return m ? m->nr_nodes : 0;
+}
+
+const char *mmsim_default_dts(void)
+{
+	return dt_builtin_dts();
+}
+
+int mmsim_cost_set(struct mmsim_machine *m, const char *name, uint64_t ns)
+{
+	if (!m || !name)
+		return seterr(-MMSIM_EINVAL, "mmsim_cost_set: %s is NULL", m ? "name" : "machine");
+	for (int i = 0; i < NR_COST_ITEMS; i++)
+		if (!strcmp(cost_defaults[i].name, name)) {
+			m->costs[i] = ns;
+			return 0;
+		}
+	return seterr(-MMSIM_ENOENT, "mmsim_cost_set: no cost named '%s' (see mmsim_cost_list)", name);
+}
+
+ssize_t mmsim_cost_list(struct mmsim_machine *m, char *buf, size_t len)
+{
+	static const char *const help[NR_COST_ITEMS] = {
+#define X_HELP(e, n, d, h) [e] = h,
+		COST_ITEMS(X_HELP)
+#undef X_HELP
+	};
+	size_t off = 0;
+
+	if (!m)
+		return seterr(-MMSIM_EINVAL, "mmsim_cost_list: machine is NULL");
+	for (int i = 0; i < NR_COST_ITEMS; i++) {
+		char line[160];
+		int n = snprintf(line, sizeof(line), "%-16s %8llu ns  %s\n", cost_defaults[i].name,
+				 (unsigned long long)m->costs[i], help[i]);
+
+		if (buf && off + (size_t)n < len)
+			memcpy(buf + off, line, (size_t)n + 1);
+		off += (size_t)n;
+	}
+	return (ssize_t)off;
+}
+
+/*
+ * mmsim_advance - let simulated time pass.  Daemons that are due run as time
+ * crosses their period; the daemons themselves arrive with their subsystems.
+ */
+int mmsim_advance(struct mmsim_machine *m, uint64_t ns)
+{
+	if (!m)
+		return seterr(-MMSIM_EINVAL, "mmsim_advance: machine is NULL");
+	m->now += ns;
+	return 0;
+}
+
+int mmsim_run_daemon(struct mmsim_machine *m, const char *name)
+{
+	if (!m || !name)
+		return seterr(-MMSIM_EINVAL, "mmsim_run_daemon: %s is NULL", m ? "name" : "machine");
+	if (!strcmp(name, "kswapd") || !strcmp(name, "khugepaged") || !strcmp(name, "kcompactd") ||
+	    !strcmp(name, "numa_scan"))
+		return seterr(-MMSIM_ENOSYS, "mmsim_run_daemon: %s is not built yet", name);
+	return seterr(-MMSIM_ENOENT, "mmsim_run_daemon: no daemon '%s' (kswapd, khugepaged, kcompactd, numa_scan)", name);
+}

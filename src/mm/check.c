@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/check.c - mmsim_check(): every invariant the model keeps, checked from
+ * the structures themselves rather than from the code that maintains them.
+ *
+ *  1. Free lists: each block is PG_buddy, of its list's order, aligned, in
+ *     its list's zone, on the list of its pageblocks' type; the counts and
+ *     NR_FREE_PAGES add up.  pcp lists likewise.
+ *  2. Frames: every managed frame is free (buddy, pcp) or in use; the total
+ *     is the managed count; no page was freed in a bad state.
+ *  3. Page tables: every non-empty PTE lies inside a VMA; a present one maps
+ *     an in-use frame (or the zero page, special); mapcounts equal the PTEs
+ *     found; refcounts cover mappings, page cache and pins; rmap data
+ *     (anon_vma, index) lets the rmap walk find each mapping; table pages
+ *     are PG_table and counted.
+ *  4. Sharing: a writable PTE to an anonymous page requires the page to be
+ *     exclusive, and an exclusive page is mapped at most once - so no frame
+ *     is writable from two address spaces unless it is shared memory.  A
+ *     private mapping never maps a page-cache page writable.
+ *  5. TLBs: every entry belongs to a live ASID and grants no more than the
+ *     page tables grant now.
+ *  6. VMAs: sorted, disjoint, aligned, linked on their anon_vma and inode.
+ *  7. Counters: rss per mm, anon/file/shmem/pagetable/LRU per node.
+ *
+ * It costs time proportional to the memory in use (free blocks are skipped
+ * whole), so tests can afford it after every step.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "mm/internal.h"
+
+#define MAX_PROBLEMS 24
+
+struct checker {
+	struct mmsim_machine *m;
+	char *out;
+	size_t len, off;
+	int problems;
+	uint32_t *maps;                 /* PTEs found per frame                   */
+	uint32_t *migration_refs;       /* migration entries per frame            */
+	int64_t node_anon[MAX_NUMNODES], node_file[MAX_NUMNODES], node_tables[MAX_NUMNODES];
+	int64_t node_lru[MAX_NUMNODES];
+};
+
+static void problem(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct checker *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->problems++ >= MAX_PROBLEMS || !c->out || c->off + 2 >= c->len)
+		return;
+	va_start(ap, fmt);
+	c->off += (size_t)vsnprintf(c->out + c->off, c->len - c->off, fmt, ap);
+	va_end(ap);
+	if (c->off + 1 < c->len) {
+		c->out[c->off++] = '\n';
+		c->out[c->off] = '\0';
+	} else {
+		c->off = c->len;
+	}
+}
+
+#define PFN(c, p) ((unsigned long long)page_to_pfn((c)->m, (p)))
+
+/* ------------------------------------------------------------ free lists */
+
+static void check_zone_lists(struct checker *c, struct zone *z)
+{
+	struct mmsim_machine *m = c->m;
+	int64_t free_pages = 0;
+
+	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+		uint64_t blocks = 0;
+
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			struct list_head *pos, *head = &z->free_area[o].free_list[mt];
+			uint64_t guard = 0;
+
+			list_for_each(pos, head) {
+				struct page *p = list_entry(pos, struct page, lru);
+				uint64_t pfn = page_to_pfn(m, p);
+
+				if (++guard > z->spanned_pages + 1) {
+					problem(c, "zone %s order %d type %d: free list is cyclic", z->name, o, mt);
+					break;
+				}
+				blocks++;
+				if (mt != MIGRATE_ISOLATE)
+					free_pages += 1L << o;
+				if (!(p->flags & PG_buddy) || p->order != o || p->refcount)
+					problem(c, "pfn 0x%llx on %s order-%d list: buddy=%d order=%d refcount=%d",
+						PFN(c, p), z->name, o, !!(p->flags & PG_buddy), p->order, p->refcount);
+				if (pfn & ((1ULL << o) - 1))
+					problem(c, "pfn 0x%llx: order-%d block not aligned", PFN(c, p), o);
+				if (page_zone(m, p) != z)
+					problem(c, "pfn 0x%llx: on zone %s's list but belongs elsewhere", PFN(c, p), z->name);
+				else if (get_pageblock_migratetype(m, pfn) != mt)
+					problem(c, "pfn 0x%llx: on type-%d list but its pageblock is type %d",
+						PFN(c, p), mt, get_pageblock_migratetype(m, pfn));
+			}
+		}
+		if (blocks != z->free_area[o].nr_free)
+			problem(c, "zone %s order %d: nr_free %llu but %llu blocks listed", z->name, o,
+				(unsigned long long)z->free_area[o].nr_free, (unsigned long long)blocks);
+	}
+	if (free_pages != z->vm_stat[NR_FREE_PAGES])
+		problem(c, "zone %s: NR_FREE_PAGES %lld but the lists hold %lld", z->name,
+			(long long)z->vm_stat[NR_FREE_PAGES], (long long)free_pages);
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		int n = 0;
+
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
+			struct list_head *pos;
+
+			list_for_each(pos, &pcp->lists[mt]) {
+				struct page *p = list_entry(pos, struct page, lru);
+
+				if (++n > pcp->high + pcp->batch + 1)
+					break;
+				if (!(p->flags & PG_pcp) || p->pcp_mt != mt || p->refcount || page_zone(m, p) != z)
+					problem(c, "pfn 0x%llx on cpu %u pcp list %d: pcp=%d mt=%d refcount=%d",
+						PFN(c, p), cpu, mt, !!(p->flags & PG_pcp), p->pcp_mt, p->refcount);
+			}
+		}
+		if (n != pcp->count)
+			problem(c, "zone %s cpu %u: pcp count %d but %d pages listed", z->name, cpu, pcp->count, n);
+	}
+}
+
+/* ----------------------------------------------------------- page tables */
+
+struct walk_state {
+	struct checker *c;
+	struct mm_struct *mm;
+	int64_t rss[NR_MM_COUNTERS];
+	int64_t tables;
+};
+
+static void check_present_pte(struct walk_state *ws, struct vm_area_struct *vma, uint64_t addr, pteval_t pte)
+{
+	struct checker *c = ws->c;
+	struct mmsim_machine *m = c->m;
+	uint64_t pfn = pte_pfn(pte);
+	struct page *p;
+
+	if (!pfn_valid(m, pfn)) {
+		problem(c, "mm %llu 0x%llx: PTE maps pfn 0x%llx outside RAM", (unsigned long long)ws->mm->id,
+			(unsigned long long)addr, (unsigned long long)pfn);
+		return;
+	}
+	p = pfn_to_page(m, pfn);
+	if (pfn == m->zero_pfn || pte_special(pte)) {
+		if (pfn != m->zero_pfn || !pte_special(pte) || (pte_write(pte) && pte_dirty(pte)))
+			problem(c, "mm %llu 0x%llx: bad special/zero-page PTE 0x%llx", (unsigned long long)ws->mm->id,
+				(unsigned long long)addr, (unsigned long long)pte);
+		return;
+	}
+	if (p->refcount <= 0 || (p->flags & (PG_buddy | PG_pcp | PG_table | PG_reserved))) {
+		problem(c, "mm %llu 0x%llx: PTE maps pfn 0x%llx that is not an in-use user page (ref %d flags 0x%x)",
+			(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn,
+			p->refcount, p->flags);
+		return;
+	}
+	c->maps[pfn - m->min_pfn]++;
+	ws->rss[PageAnon(p) ? MM_ANONPAGES : (p->flags & PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES]++;
+	if (pte_write(pte) && !(vma->vm_flags & VM_WRITE))
+		problem(c, "mm %llu 0x%llx: writable PTE in a VMA without VM_WRITE", (unsigned long long)ws->mm->id,
+			(unsigned long long)addr);
+	if (PageAnon(p)) {
+		if (pte_write(pte) && !(p->flags & PG_anon_exclusive))
+			problem(c, "mm %llu 0x%llx: writable PTE to shared anonymous pfn 0x%llx (COW broken)",
+				(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn);
+		if (page_anon_vma(p) != vma->anon_vma)
+			problem(c, "mm %llu 0x%llx: anon pfn 0x%llx belongs to another anon_vma",
+				(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn);
+	} else {
+		if ((struct shmem_inode *)p->mapping != vma->vm_file)
+			problem(c, "mm %llu 0x%llx: file pfn 0x%llx is not from the VMA's file",
+				(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn);
+		if (pte_write(pte) && !(vma->vm_flags & VM_SHARED))
+			problem(c, "mm %llu 0x%llx: private mapping writes page-cache pfn 0x%llx",
+				(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn);
+	}
+	if (p->index != linear_page_index(vma, addr))
+		problem(c, "mm %llu 0x%llx: pfn 0x%llx has index 0x%llx, rmap expects 0x%llx",
+			(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn,
+			(unsigned long long)p->index, (unsigned long long)linear_page_index(vma, addr));
+}
+
+static void check_pte(struct walk_state *ws, uint64_t addr, pteval_t pte)
+{
+	struct checker *c = ws->c;
+	struct vm_area_struct *vma = vma_lookup(ws->mm, addr);
+
+	if (!vma) {
+		problem(c, "mm %llu: PTE 0x%llx at 0x%llx outside every VMA", (unsigned long long)ws->mm->id,
+			(unsigned long long)pte, (unsigned long long)addr);
+		return;
+	}
+	if (pte_present(pte)) {
+		check_present_pte(ws, vma, addr, pte);
+		return;
+	}
+	if (is_migration_entry(pte_to_swp_entry(pte))) {
+		uint64_t pfn = swp_offset(pte_to_swp_entry(pte));
+
+		if (!pfn_valid(c->m, pfn)) {
+			problem(c, "mm %llu 0x%llx: migration entry to pfn 0x%llx outside RAM",
+				(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn);
+			return;
+		}
+		c->migration_refs[pfn - c->m->min_pfn]++;
+		{
+			struct page *p = pfn_to_page(c->m, pfn);
+
+			ws->rss[PageAnon(p) ? MM_ANONPAGES : (p->flags & PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES]++;
+		}
+		return;
+	}
+	if (!is_pte_marker_entry(pte_to_swp_entry(pte)))
+		problem(c, "mm %llu 0x%llx: unknown non-present PTE 0x%llx", (unsigned long long)ws->mm->id,
+			(unsigned long long)addr, (unsigned long long)pte);
+}
+
+static void check_table_page(struct walk_state *ws, uint64_t pfn)
+{
+	struct mmsim_machine *m = ws->c->m;
+	struct page *p;
+
+	ws->tables++;
+	if (!pfn_valid(m, pfn)) {
+		problem(ws->c, "mm %llu: table pfn 0x%llx outside RAM", (unsigned long long)ws->mm->id,
+			(unsigned long long)pfn);
+		return;
+	}
+	p = pfn_to_page(m, pfn);
+	if (!(p->flags & PG_table) || p->refcount != 1)
+		problem(ws->c, "mm %llu: table pfn 0x%llx is not an allocated page-table page",
+			(unsigned long long)ws->mm->id, (unsigned long long)pfn);
+}
+
+/* Walk one table level by level, checking every entry (recursion depth 4). */
+static void walk_level(struct walk_state *ws, uint64_t table, int level, uint64_t base)
+{
+	static const unsigned int shift[4] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT };
+	pteval_t *t = table_entries(ws->c->m, table);
+
+	check_table_page(ws, table);
+	for (int i = 0; i < PTRS_PER_TABLE; i++) {
+		uint64_t addr = base + ((uint64_t)i << shift[level]);
+
+		if (pte_none(t[i]))
+			continue;
+		if (level == 3) {
+			check_pte(ws, addr, t[i]);
+		} else if (pmd_table(t[i]) && pfn_valid(ws->c->m, table_pfn(t[i]))) {
+			walk_level(ws, table_pfn(t[i]), level + 1, addr);
+		} else {
+			problem(ws->c, "mm %llu 0x%llx: level-%d entry 0x%llx is not a table",
+				(unsigned long long)ws->mm->id, (unsigned long long)addr, level,
+				(unsigned long long)t[i]);
+		}
+	}
+}
+
+static void check_vmas(struct checker *c, struct mm_struct *mm)
+{
+	for (int i = 0; i < mm->nr_vmas; i++) {
+		struct vm_area_struct *v = mm->vmas[i];
+		bool linked = false;
+		struct list_head *pos;
+
+		if (v->vm_start >= v->vm_end || (v->vm_start | v->vm_end) & ~PAGE_MASK || v->vm_end > TASK_SIZE ||
+		    v->vm_mm != mm)
+			problem(c, "mm %llu: bad VMA [0x%llx, 0x%llx)", (unsigned long long)mm->id,
+				(unsigned long long)v->vm_start, (unsigned long long)v->vm_end);
+		if (i && mm->vmas[i - 1]->vm_end > v->vm_start)
+			problem(c, "mm %llu: VMAs [0x%llx, 0x%llx) and [0x%llx, 0x%llx) overlap or are unsorted",
+				(unsigned long long)mm->id, (unsigned long long)mm->vmas[i - 1]->vm_start,
+				(unsigned long long)mm->vmas[i - 1]->vm_end, (unsigned long long)v->vm_start,
+				(unsigned long long)v->vm_end);
+		if (v->anon_vma) {
+			list_for_each(pos, &v->anon_vma->vmas)
+				linked |= pos == &v->anon_vma_node;
+			if (!linked)
+				problem(c, "mm %llu: VMA at 0x%llx is not on its anon_vma", (unsigned long long)mm->id,
+					(unsigned long long)v->vm_start);
+		}
+		if (v->vm_file) {
+			linked = false;
+			list_for_each(pos, &v->vm_file->i_mmap)
+				linked |= pos == &v->shared_node;
+			if (!linked)
+				problem(c, "mm %llu: VMA at 0x%llx is not on its file's i_mmap",
+					(unsigned long long)mm->id, (unsigned long long)v->vm_start);
+		}
+	}
+}
+
+static void check_mm(struct checker *c, struct mm_struct *mm)
+{
+	struct walk_state ws = { .c = c, .mm = mm };
+
+	check_vmas(c, mm);
+	if (!mm->pgd) {
+		problem(c, "mm %llu has no pgd", (unsigned long long)mm->id);
+		return;
+	}
+	walk_level(&ws, mm->pgd, 0, 0);
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		if (i != MM_SWAPENTS && ws.rss[i] != mm->rss[i])
+			problem(c, "mm %llu: rss counter %d is %lld but the tables map %lld", (unsigned long long)mm->id,
+				i, (long long)mm->rss[i], (long long)ws.rss[i]);
+	if (ws.tables * (int64_t)PAGE_SIZE != mm->pgtables_bytes)
+		problem(c, "mm %llu: pgtables_bytes %lld but %lld tables", (unsigned long long)mm->id,
+			(long long)mm->pgtables_bytes, (long long)ws.tables);
+}
+
+/* ------------------------------------------------------------------ TLB */
+
+static struct mm_struct *mm_by_asid(struct mmsim_machine *m, uint16_t asid)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &m->mms) {
+		struct mm_struct *mm = list_entry(pos, struct mm_struct, mm_list);
+
+		if (mm->asid == asid)
+			return mm;
+	}
+	return NULL;
+}
+
+static void check_tlbs(struct checker *c)
+{
+	struct mmsim_machine *m = c->m;
+
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		for (unsigned int i = 0; i < TLB_ENTRIES; i++) {
+			struct tlb_entry *e = &m->cpus[cpu].tlb.e[i];
+			uint64_t va = (e->key >> 16) << PAGE_SHIFT;
+			struct mm_struct *mm;
+			pteval_t *ptep;
+
+			if (e->key == TLB_KEY_INVALID)
+				continue;
+			mm = mm_by_asid(m, (uint16_t)e->key);
+			if (!mm) {
+				problem(c, "cpu %u: TLB entry for 0x%llx of dead ASID %u", cpu,
+					(unsigned long long)va, (unsigned)(uint16_t)e->key);
+				continue;
+			}
+			if (!(mm->cpumask & (1ULL << cpu)))
+				problem(c, "cpu %u: TLB entry of mm %llu, which never ran there", cpu,
+					(unsigned long long)mm->id);
+			ptep = pte_offset(mm, va);
+			if (!ptep || !pte_valid(*ptep) || pte_pfn(*ptep) != e->pfn || !pte_user(*ptep)) {
+				problem(c, "cpu %u: TLB maps 0x%llx of mm %llu to pfn 0x%llx, the tables do not (stale entry)",
+					cpu, (unsigned long long)va, (unsigned long long)mm->id,
+					(unsigned long long)e->pfn);
+				continue;
+			}
+			if ((e->perm & TLB_W) && (*ptep & PTE_RDONLY))
+				problem(c, "cpu %u: TLB grants write to 0x%llx of mm %llu, the PTE is read-only",
+					cpu, (unsigned long long)va, (unsigned long long)mm->id);
+			if (e->host != pfn_to_virt(m, e->pfn))
+				problem(c, "cpu %u: TLB host address of 0x%llx is wrong", cpu, (unsigned long long)va);
+		}
+}
+
+/* -------------------------------------------------------------- frames */
+
+static void check_user_page(struct checker *c, struct page *p)
+{
+	struct mmsim_machine *m = c->m;
+	uint64_t pfn = page_to_pfn(m, p), i = pfn - m->min_pfn;
+	int cache_ref = 0;
+
+	if (p->mapcount != (int)c->maps[i])
+		problem(c, "pfn 0x%llx: mapcount %d but %u PTEs map it", PFN(c, p), p->mapcount, c->maps[i]);
+	if ((p->flags & PG_anon_exclusive) && c->maps[i] > 1)
+		problem(c, "pfn 0x%llx: exclusive anonymous page mapped %u times", PFN(c, p), c->maps[i]);
+	if (p->mapping && !PageAnon(p)) {
+		struct shmem_inode *in = (struct shmem_inode *)p->mapping;
+
+		if (shmem_find_page(m, in, p->index) != p)
+			problem(c, "pfn 0x%llx: claims page-cache index 0x%llx but the cache disagrees", PFN(c, p),
+				(unsigned long long)p->index);
+		cache_ref = 1;
+		c->node_file[p->nid]++;
+	}
+	if (p->refcount < (int)c->maps[i] + (int)c->migration_refs[i] + cache_ref + p->pincount)
+		problem(c, "pfn 0x%llx: refcount %d below mappings %u + migration entries %u + cache %d + pins %d",
+			PFN(c, p), p->refcount, c->maps[i], c->migration_refs[i], cache_ref, p->pincount);
+	if (PageAnon(p) && p->mapcount > 0)
+		c->node_anon[p->nid]++;
+}
+
+static void check_frames(struct checker *c)
+{
+	struct mmsim_machine *m = c->m;
+	uint64_t in_use = 0, pcp = 0, buddy = 0;
+
+	for (uint64_t pfn = m->min_pfn; pfn < m->max_pfn; pfn++) {
+		struct page *p = pfn_to_page(m, pfn);
+
+		if (p->flags & PG_buddy) {
+			buddy += 1ULL << p->order;
+			pfn += (1ULL << p->order) - 1;
+			continue;
+		}
+		if (p->flags & PG_pcp) {
+			pcp++;
+			continue;
+		}
+		if (p->refcount < 0)
+			problem(c, "pfn 0x%llx: negative refcount %d", PFN(c, p), p->refcount);
+		if (p->refcount <= 0) {
+			if (p->mapcount || c->maps[pfn - m->min_pfn])
+				problem(c, "pfn 0x%llx: free page is mapped", PFN(c, p));
+			continue;
+		}
+		if ((p->flags & PG_reserved) && !(p->flags & PG_zero))
+			continue;
+		in_use++;
+		if (p->flags & PG_table)
+			c->node_tables[p->nid]++;
+		if (p->flags & PG_lru) {
+			c->node_lru[p->nid]++;
+			check_user_page(c, p);
+		} else if (p->mapcount || c->maps[pfn - m->min_pfn]) {
+			problem(c, "pfn 0x%llx: mapped but not a user page (flags 0x%x)", PFN(c, p), p->flags);
+		}
+	}
+	if (in_use + pcp + buddy != m->totalram_pages)
+		problem(c, "frames: %llu in use + %llu pcp + %llu free = %llu, but %llu are managed",
+			(unsigned long long)in_use, (unsigned long long)pcp, (unsigned long long)buddy,
+			(unsigned long long)(in_use + pcp + buddy), (unsigned long long)m->totalram_pages);
+	for (unsigned int n = 0; n < m->nr_nodes; n++) {
+		struct pglist_data *pg = &m->nodes[n];
+
+		if (pg->vm_stat[NR_ANON_MAPPED] != c->node_anon[n])
+			problem(c, "node %u: nr_anon_pages %lld but %lld mapped anonymous pages", n,
+				(long long)pg->vm_stat[NR_ANON_MAPPED], (long long)c->node_anon[n]);
+		if (pg->vm_stat[NR_SHMEM] != c->node_file[n])
+			problem(c, "node %u: nr_shmem %lld but %lld page-cache pages", n,
+				(long long)pg->vm_stat[NR_SHMEM], (long long)c->node_file[n]);
+		if (pg->vm_stat[NR_PAGETABLE] != c->node_tables[n])
+			problem(c, "node %u: nr_page_table_pages %lld but %lld table pages", n,
+				(long long)pg->vm_stat[NR_PAGETABLE], (long long)c->node_tables[n]);
+		if (pg->vm_stat[NR_INACTIVE_ANON] + pg->vm_stat[NR_ACTIVE_ANON] != c->node_lru[n])
+			problem(c, "node %u: anon LRU counters %lld but %lld pages on the LRU", n,
+				(long long)(pg->vm_stat[NR_INACTIVE_ANON] + pg->vm_stat[NR_ACTIVE_ANON]),
+				(long long)c->node_lru[n]);
+	}
+	if (m->bad_pages)
+		problem(c, "%lld pages were freed in a bad state (see kmsg)", (long long)m->bad_pages);
+}
+
+/* Scratch counters, one per frame: mapped lazily, reset after each check. */
+static uint32_t *scratch_alloc(struct mmsim_machine *m)
+{
+	size_t bytes = (size_t)(m->max_pfn - m->min_pfn) * sizeof(uint32_t);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void scratch_free(struct mmsim_machine *m, uint32_t *p)
+{
+	if (p)
+		munmap(p, (size_t)(m->max_pfn - m->min_pfn) * sizeof(uint32_t));
+}
+
+int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
+{
+	struct checker c = { .m = m, .out = report, .len = len };
+	struct list_head *pos;
+
+	if (!m)
+		return seterr(-MMSIM_EINVAL, "mmsim_check: machine is NULL");
+	if (report && len)
+		report[0] = '\0';
+	c.maps = scratch_alloc(m);
+	c.migration_refs = scratch_alloc(m);
+	if (!c.maps || !c.migration_refs) {
+		scratch_free(m, c.maps);
+		scratch_free(m, c.migration_refs);
+		return seterr(-MMSIM_ENOMEM, "mmsim_check: out of host memory");
+	}
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+			if (populated_zone(&m->nodes[n].node_zones[zi]))
+				check_zone_lists(&c, &m->nodes[n].node_zones[zi]);
+	list_for_each(pos, &m->mms)
+		check_mm(&c, list_entry(pos, struct mm_struct, mm_list));
+	check_frames(&c);
+	check_tlbs(&c);
+	scratch_free(m, c.maps);
+	scratch_free(m, c.migration_refs);
+	if (c.problems > MAX_PROBLEMS && report && c.off + 40 < len)
+		snprintf(report + c.off, len - c.off, "... and %d more problems\n", c.problems - MAX_PROBLEMS);
+	return c.problems;
+}

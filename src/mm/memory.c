@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/memory.c - the page-fault path, and the PTE-level work of unmapping
+ * and fork.
+ *
+ * handle_mm_fault() is entered from the arm64 fault handler with the VMA
+ * already found and the access already allowed by vm_flags.  It makes sure
+ * the tables exist down to the PTE and dispatches on what the PTE holds:
+ *
+ *   none                 do_anonymous_page / do_fault (shmem)
+ *   not present          do_swap_page (migration entries, pte markers)
+ *   protnone             do_numa_page
+ *   present, write, RO   do_wp_page (COW, or reuse of an exclusive page)
+ *   present otherwise    spurious: set young (and dirty), nothing else
+ *
+ * Rules kept from Linux, and why:
+ *  - A read of never-written private memory maps the shared zero page,
+ *    read-only and "special" (no refcount, no rmap): memory is spent on write.
+ *  - A write to an anonymous page that is PG_anon_exclusive, or whose only
+ *    reference is this mapping, reuses the page (no copy): it is ours alone.
+ *    Anything else is copied, so a page another process can see is never
+ *    written through a COW mapping.
+ *  - A PTE that gives less than before is cleared and flushed before the new
+ *    one is written (break-before-make), and a page is never freed before
+ *    the TLB entries that reach it are gone (see struct mmu_gather).
+ */
+#include <stdlib.h>
+
+#include "mm/internal.h"
+
+struct vm_fault {
+	struct mmsim_task *task;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	uint64_t address;               /* page aligned                           */
+	unsigned int flags;             /* FAULT_FLAG_*                           */
+	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
+	pteval_t orig_pte;              /* its value when the fault started       */
+};
+
+static struct mmsim_machine *vmf_machine(struct vm_fault *vmf)
+{
+	return vmf->mm->machine;
+}
+
+/* Linux's arm64 protection_map: private writable mappings map read-only. */
+pteval_t vm_get_page_prot(uint64_t vm_flags)
+{
+	static const pteval_t protection_map[16] = {
+		[VM_NONE]                                     = PAGE_NONE,
+		[VM_READ]                                     = PAGE_READONLY,
+		[VM_WRITE]                                    = PAGE_READONLY,
+		[VM_WRITE | VM_READ]                          = PAGE_READONLY,
+		[VM_EXEC]                                     = PAGE_READONLY_EXEC,
+		[VM_EXEC | VM_READ]                           = PAGE_READONLY_EXEC,
+		[VM_EXEC | VM_WRITE]                          = PAGE_READONLY_EXEC,
+		[VM_EXEC | VM_WRITE | VM_READ]                = PAGE_READONLY_EXEC,
+		[VM_SHARED]                                   = PAGE_NONE,
+		[VM_SHARED | VM_READ]                         = PAGE_READONLY,
+		[VM_SHARED | VM_WRITE]                        = PAGE_SHARED,
+		[VM_SHARED | VM_WRITE | VM_READ]              = PAGE_SHARED,
+		[VM_SHARED | VM_EXEC]                         = PAGE_READONLY_EXEC,
+		[VM_SHARED | VM_EXEC | VM_READ]               = PAGE_READONLY_EXEC,
+		[VM_SHARED | VM_EXEC | VM_WRITE]              = PAGE_SHARED_EXEC,
+		[VM_SHARED | VM_EXEC | VM_WRITE | VM_READ]    = PAGE_SHARED_EXEC,
+	};
+	pteval_t prot = protection_map[vm_flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED)];
+
+	if (vm_flags & VM_MTE)
+		prot = (prot & ~PTE_ATTRINDX_MASK) | PTE_ATTRINDX(MT_NORMAL_TAGGED);
+	return prot;
+}
+
+/* The struct page behind a PTE, or NULL for special mappings (the zero page). */
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pteval_t pte)
+{
+	struct mmsim_machine *m = vma->vm_mm->machine;
+	uint64_t pfn = pte_pfn(pte);
+
+	(void)addr;
+	if (pte_special(pte) || pfn == m->zero_pfn || !pfn_valid(m, pfn))
+		return NULL;
+	return pfn_to_page(m, pfn);
+}
+
+static enum mm_counter mm_counter_of(const struct page *p)
+{
+	if (PageAnon(p))
+		return MM_ANONPAGES;
+	return (p->flags & PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+void inc_mm_counter_page(struct mm_struct *mm, struct page *p, int delta)
+{
+	mm->rss[mm_counter_of(p)] += delta;
+}
+
+void clear_user_highpage(struct mmsim_machine *m, struct page *p)
+{
+	memset(page_address(m, p), 0, PAGE_SIZE);
+	charge(m, COST_ZERO_PAGE);
+}
+
+void copy_user_highpage(struct mmsim_machine *m, struct page *to, struct page *from)
+{
+	memcpy(page_address(m, to), page_address(m, from), PAGE_SIZE);
+	charge(m, COST_COPY_PAGE);
+}
+
+static void trace_fault(struct vm_fault *vmf, const char *kind)
+{
+	TRACE(vmf_machine(vmf), "fault:handle_mm_fault", (int)vmf->task->cpu, vmf->task->pid,
+	      vmf->address, pte_pfn(*vmf->pte), 0, "address=0x%llx kind=%s write=%d",
+	      (unsigned long long)vmf->address, kind, !!(vmf->flags & FAULT_FLAG_WRITE));
+}
+
+/* A new anonymous page for this fault, zeroed, on the policy's node. */
+static struct page *alloc_anon_page(struct vm_fault *vmf, bool zero)
+{
+	struct mmsim_machine *m = vmf_machine(vmf);
+	int nid = policy_node(vmf->task, vmf->vma, vmf->address);
+	struct page *p = alloc_pages_node(m, nid, GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0), 0);
+
+	if (p)
+		lru_add(m, p);
+	return p;
+}
+
+/* Map a freshly allocated anonymous page writable (if the VMA is) and dirty. */
+static void map_new_anon_page(struct vm_fault *vmf, struct page *p)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pteval_t entry = pfn_pte(page_to_pfn(vmf->mm->machine, p), vma->vm_page_prot);
+
+	if (vma->vm_flags & VM_WRITE)
+		entry = pte_mkwrite(pte_mkdirty(entry));
+	folio_add_new_anon_rmap(p, vma, vmf->address);
+	inc_mm_counter_page(vmf->mm, p, 1);
+	set_pte_at(vmf->mm, vmf->address, vmf->pte, pte_mkyoung(entry));
+}
+
+/*
+ * do_anonymous_page - first touch of private anonymous memory.  A read maps
+ * the zero page; a write maps a new zeroed page.
+ */
+static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mmsim_machine *m = vmf_machine(vmf);
+	struct page *p;
+
+	if (vma->vm_flags & VM_SHARED)
+		return VM_FAULT_SIGBUS;
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		pteval_t entry = pte_mkspecial(pfn_pte(m->zero_pfn, vma->vm_page_prot));
+
+		set_pte_at(vmf->mm, vmf->address, vmf->pte, entry);
+		trace_fault(vmf, "anon-zero");
+		return 0;
+	}
+	if (anon_vma_prepare(vmf->mm, vma))
+		return VM_FAULT_OOM;
+	p = alloc_anon_page(vmf, true);
+	if (!p)
+		return VM_FAULT_OOM;
+	map_new_anon_page(vmf, p);
+	trace_fault(vmf, "anon");
+	return 0;
+}
+
+/* Map a page-cache page; the caller's reference becomes the mapping's. */
+static void map_file_page(struct vm_fault *vmf, struct page *p, bool write)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pteval_t entry = pfn_pte(page_to_pfn(vmf->mm->machine, p), vma->vm_page_prot);
+
+	if (write) {
+		entry = pte_mkdirty(entry);
+		p->flags |= PG_dirty;
+	}
+	page_dup_rmap(vmf->mm->machine, p);
+	inc_mm_counter_page(vmf->mm, p, 1);
+	set_pte_at(vmf->mm, vmf->address, vmf->pte, pte_mkyoung(entry));
+}
+
+/*
+ * do_fault - first touch of a shmem-backed mapping.  Reads and shared writes
+ * map the page-cache page; a private write copies it (do_cow_fault).
+ */
+static vm_fault_t do_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mmsim_machine *m = vmf_machine(vmf);
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	vm_fault_t ret = 0;
+	struct page *p, *copy;
+
+	p = shmem_get_page(vmf->task, vma->vm_file, linear_page_index(vma, vmf->address), &ret);
+	if (!p)
+		return ret;
+	if (!write || (vma->vm_flags & VM_SHARED)) {
+		map_file_page(vmf, p, write);
+		trace_fault(vmf, write ? "shared-write" : "file-read");
+		return 0;
+	}
+	if (anon_vma_prepare(vmf->mm, vma) || !(copy = alloc_anon_page(vmf, false))) {
+		put_page(m, p);
+		return VM_FAULT_OOM;
+	}
+	copy_user_highpage(m, copy, p);
+	put_page(m, p);
+	map_new_anon_page(vmf, copy);
+	trace_fault(vmf, "cow-file");
+	return 0;
+}
+
+/* Make the present PTE writable, dirty and young in place: no new page. */
+static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
+{
+	pteval_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+
+	set_pte_at(vmf->mm, vmf->address, vmf->pte, entry);
+	trace_fault(vmf, "wp-reuse");
+	return 0;
+}
+
+/*
+ * wp_page_copy - break COW: copy old (or zero-fill, for the zero page) into a
+ * new exclusive page and switch the PTE to it, break-before-make.
+ */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
+{
+	struct mmsim_machine *m = vmf_machine(vmf);
+	struct page *p;
+
+	if (anon_vma_prepare(vmf->mm, vmf->vma))
+		return VM_FAULT_OOM;
+	p = alloc_anon_page(vmf, old == NULL);
+	if (!p)
+		return VM_FAULT_OOM;
+	if (old)
+		copy_user_highpage(m, p, old);
+	ptep_clear_flush(vmf->mm, vmf->address, vmf->pte);
+	map_new_anon_page(vmf, p);
+	if (old) {
+		page_remove_rmap(m, old);
+		inc_mm_counter_page(vmf->mm, old, -1);
+		put_page(m, old);
+	}
+	trace_fault(vmf, old ? "cow" : "cow-zero");
+	return 0;
+}
+
+/*
+ * do_wp_page - a write hit a present read-only PTE in a writable VMA.  Shared
+ * mappings just become writable; private ones reuse an anonymous page only
+ * this mapping can reach, and copy everything else.
+ */
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	struct mmsim_machine *m = vmf_machine(vmf);
+	struct page *p = vm_normal_page(vmf->vma, vmf->address, vmf->orig_pte);
+
+	if (vmf->vma->vm_flags & VM_SHARED) {
+		if (p)
+			p->flags |= PG_dirty;
+		return wp_page_reuse(vmf);
+	}
+	if (p && PageAnon(p)) {
+		if (p->flags & PG_anon_exclusive)
+			return wp_page_reuse(vmf);
+		/* Only our mapping holds it: nobody else can observe a write. */
+		if (p->refcount == 1 && p->mapcount == 1) {
+			p->flags |= PG_anon_exclusive;
+			count_vm_event(m, PGREUSE);
+			return wp_page_reuse(vmf);
+		}
+	}
+	return wp_page_copy(vmf, p);
+}
+
+/*
+ * do_swap_page - the PTE holds a swap-format entry.  A migration entry means
+ * the page is being moved right now: the task sleeps until it is done
+ * (VM_FAULT_RETRY; the access reports BLOCKED and is retried on resume).
+ */
+static vm_fault_t do_swap_page(struct vm_fault *vmf)
+{
+	swp_entry_t e = pte_to_swp_entry(vmf->orig_pte);
+
+	if (is_migration_entry(e)) {
+		trace_fault(vmf, "migration-wait");
+		return VM_FAULT_RETRY;
+	}
+	if (is_pte_marker_entry(e)) {
+		/* A marker with nothing behind it reads as an empty PTE. */
+		vmf->orig_pte = 0;
+		set_pte_at(vmf->mm, vmf->address, vmf->pte, 0);
+		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) : do_fault(vmf);
+	}
+	/* Swap devices arrive with the tag storage work. */
+	return VM_FAULT_SIGBUS;
+}
+
+/*
+ * do_numa_page - a protnone PTE in an accessible VMA: a NUMA hinting fault.
+ * Restore the VMA's protection; placement decisions come with numa_scan.
+ */
+static vm_fault_t do_numa_page(struct vm_fault *vmf)
+{
+	struct mmsim_machine *m = vmf_machine(vmf);
+	pteval_t entry = pte_modify(vmf->orig_pte, vmf->vma->vm_page_prot);
+
+	count_vm_event(m, NUMA_HINT_FAULTS);
+	set_pte_at(vmf->mm, vmf->address, vmf->pte, pte_mkyoung(entry));
+	trace_fault(vmf, "numa-hint");
+	return 0;
+}
+
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
+{
+	pteval_t entry = vmf->orig_pte;
+
+	if (pte_none(entry))
+		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) : do_fault(vmf);
+	if (!pte_present(entry))
+		return do_swap_page(vmf);
+	if (pte_protnone(entry))
+		return do_numa_page(vmf);
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		entry = pte_mkdirty(entry);
+	}
+	/* Spurious (another CPU fixed it) or an access-flag fault: just update. */
+	entry = pte_mkyoung(entry);
+	if (entry != vmf->orig_pte)
+		set_pte_at(vmf->mm, vmf->address, vmf->pte, entry);
+	trace_fault(vmf, "young-dirty");
+	return 0;
+}
+
+/*
+ * handle_mm_fault - resolve a fault at addr in vma for task t.  Assumes the
+ * access is allowed by vma->vm_flags (the arch handler checked).  Returns 0
+ * or VM_FAULT_* bits.
+ */
+vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr,
+			   unsigned int flags)
+{
+	struct vm_fault vmf = {
+		.task = t, .vma = vma, .mm = vma->vm_mm,
+		.address = addr & PAGE_MASK, .flags = flags,
+	};
+	struct mmsim_machine *m = vmf.mm->machine;
+	vm_fault_t ret;
+
+	count_vm_event(m, PGFAULT);
+	vmf.pte = pte_offset_alloc(vmf.mm, vmf.address);
+	if (!vmf.pte)
+		return VM_FAULT_OOM;
+	vmf.orig_pte = *vmf.pte;
+	ret = handle_pte_fault(&vmf);
+	if (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR))
+		return ret;
+	if (ret & VM_FAULT_MAJOR) {
+		t->maj_flt++;
+		count_vm_event(m, PGMAJFAULT);
+	} else {
+		t->min_flt++;
+	}
+	return ret;
+}
+
+/*
+ * populate_range - fault in [start, end) as GUP does for MAP_POPULATE and
+ * MADV_POPULATE_*: every page present, and writable when write is set.
+ * Returns 0, -ENOMEM (hole or OOM), -EFAULT (the access is not allowed or
+ * ends in a signal) or -EAGAIN (a page is under migration).
+ */
+int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool write)
+{
+	struct mm_struct *mm = t->mm;
+
+	for (uint64_t addr = start; addr < end; addr += PAGE_SIZE) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		pteval_t *ptep;
+		vm_fault_t ret;
+
+		if (!vma)
+			return -MMSIM_ENOMEM;
+		if (!(vma->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS)))
+			return -MMSIM_EFAULT;
+		ptep = pte_offset(mm, addr);
+		if (ptep && pte_valid(*ptep) && (!write || pte_write(*ptep)) && pte_young(*ptep))
+			continue;
+		ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_REMOTE);
+		if (ret & VM_FAULT_OOM)
+			return -MMSIM_ENOMEM;
+		if (ret & VM_FAULT_RETRY)
+			return -MMSIM_EAGAIN;
+		if (ret & VM_FAULT_ERROR)
+			return -MMSIM_EFAULT;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- unmapping */
+
+/*
+ * mmu_gather: pages unmapped by a zap are freed only after the TLB flush of
+ * the range, so no CPU can reach a frame that is back in the allocator.
+ */
+#define GATHER_BATCH 256
+
+struct mmu_gather {
+	struct mm_struct *mm;
+	uint64_t start, end;            /* range to flush                         */
+	int nr;
+	struct page *pages[GATHER_BATCH];
+};
+
+static void tlb_flush_mmu(struct mmu_gather *tlb)
+{
+	struct mmsim_machine *m = tlb->mm->machine;
+
+	if (tlb->end > tlb->start)
+		flush_tlb_range(tlb->mm, tlb->start, tlb->end);
+	for (int i = 0; i < tlb->nr; i++)
+		put_page(m, tlb->pages[i]);
+	tlb->nr = 0;
+	tlb->start = tlb->end = 0;
+}
+
+static void tlb_remove_page(struct mmu_gather *tlb, struct page *p, uint64_t addr)
+{
+	if (tlb->end == tlb->start)
+		tlb->start = addr;
+	tlb->end = addr + PAGE_SIZE;
+	if (p) {
+		tlb->pages[tlb->nr++] = p;
+		if (tlb->nr == GATHER_BATCH)
+			tlb_flush_mmu(tlb);
+	}
+}
+
+static int zap_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
+{
+	struct mmu_gather *tlb = walk->private;
+	struct mmsim_machine *m = walk->mm->machine;
+	pteval_t pte = *ptep;
+	struct page *p;
+
+	*ptep = 0;
+	if (pte_present(pte)) {
+		p = vm_normal_page(walk->vma, addr, pte);
+		if (p) {
+			if (pte_dirty(pte) && !PageAnon(p))
+				p->flags |= PG_dirty;
+			page_remove_rmap(m, p);
+			inc_mm_counter_page(walk->mm, p, -1);
+		}
+		tlb_remove_page(tlb, p, addr);
+		return 0;
+	}
+	if (is_migration_entry(pte_to_swp_entry(pte))) {
+		/* The rmap went when the entry was installed; its reference goes now. */
+		p = pfn_to_page(m, swp_offset(pte_to_swp_entry(pte)));
+		inc_mm_counter_page(walk->mm, p, -1);
+		put_page(m, p);
+	}
+	return 0;
+}
+
+/* zap_page_range - unmap [start, end) of vma, dropping its pages' references. */
+void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	static const struct mm_walk_ops ops = { .pte_entry = zap_pte };
+	struct mmu_gather *tlb = malloc(sizeof(*tlb));
+	struct mmu_gather local;
+
+	if (!tlb) {
+		/* Host memory is short: a one-page gather still frees safely. */
+		tlb = &local;
+	}
+	tlb->mm = vma->vm_mm;
+	tlb->start = tlb->end = 0;
+	tlb->nr = 0;
+	walk_page_range(vma->vm_mm, vma, start, end, &ops, tlb);
+	tlb_flush_mmu(tlb);
+	if (tlb != &local)
+		free(tlb);
+}
+
+/* ------------------------------------------------------------------ fork */
+
+struct copy_ctx {
+	struct vm_area_struct *dst, *src;
+	int err;
+};
+
+/*
+ * copy_present_page - fork of a possibly-pinned exclusive page: the child
+ * gets its own copy now, because the parent's page may be written behind
+ * the kernel's back (DMA) and must stay the parent's alone.
+ */
+static int copy_present_page(struct copy_ctx *c, uint64_t addr, pteval_t *dst_pte, struct page *src)
+{
+	struct mm_struct *mm = c->dst->vm_mm;
+	struct mmsim_machine *m = mm->machine;
+	struct page *p;
+	pteval_t entry;
+
+	if (anon_vma_prepare(mm, c->dst))
+		return -MMSIM_ENOMEM;
+	p = alloc_pages_node(m, -1, GFP_HIGHUSER_MOVABLE, 0);
+	if (!p)
+		return -MMSIM_ENOMEM;
+	lru_add(m, p);
+	copy_user_highpage(m, p, src);
+	entry = pfn_pte(page_to_pfn(m, p), c->dst->vm_page_prot);
+	if (c->dst->vm_flags & VM_WRITE)
+		entry = pte_mkwrite(pte_mkdirty(entry));
+	folio_add_new_anon_rmap(p, c->dst, addr);
+	inc_mm_counter_page(mm, p, 1);
+	set_pte_at(mm, addr, dst_pte, pte_mkyoung(entry));
+	return 0;
+}
+
+static int copy_pte(pteval_t *src_pte, uint64_t addr, struct mm_walk *walk)
+{
+	struct copy_ctx *c = walk->private;
+	struct mm_struct *dst_mm = c->dst->vm_mm;
+	struct mmsim_machine *m = dst_mm->machine;
+	pteval_t pte = *src_pte, *dst_pte;
+	struct page *p;
+
+	dst_pte = pte_offset_alloc(dst_mm, addr);
+	if (!dst_pte) {
+		c->err = -MMSIM_ENOMEM;
+		return 1;
+	}
+	charge(m, COST_FORK_PTE);
+	if (!pte_present(pte)) {
+		swp_entry_t e = pte_to_swp_entry(pte);
+
+		if (is_migration_entry(e)) {
+			/* Both sides now share the page: neither may write it. */
+			p = pfn_to_page(m, swp_offset(e));
+			if (swp_type(e) != SWP_MIGRATION_READ) {
+				pte = swp_entry_to_pte(swp_entry(SWP_MIGRATION_READ, swp_offset(e)));
+				*src_pte = pte;
+			}
+			get_page(p);
+			inc_mm_counter_page(dst_mm, p, 1);
+		}
+		set_pte_at(dst_mm, addr, dst_pte, pte);
+		return 0;
+	}
+	p = vm_normal_page(c->src, addr, pte);
+	if (p && PageAnon(p) && (p->flags & PG_anon_exclusive) && p->pincount > 0) {
+		c->err = copy_present_page(c, addr, dst_pte, p);
+		return c->err ? 1 : 0;
+	}
+	if (p) {
+		if (PageAnon(p))
+			p->flags &= ~PG_anon_exclusive;
+		get_page(p);
+		page_dup_rmap(m, p);
+		inc_mm_counter_page(dst_mm, p, 1);
+	}
+	if (is_cow_mapping(c->src->vm_flags) && pte_write(pte)) {
+		pte = pte_wrprotect(pte);
+		*src_pte = pte;
+	}
+	if (c->src->vm_flags & VM_SHARED)
+		pte = pte_mkclean(pte);
+	set_pte_at(dst_mm, addr, dst_pte, pte_mkold(pte));
+	return 0;
+}
+
+/*
+ * copy_page_range - fork's copy of src's PTEs into dst (same range).  Shared
+ * mappings without anonymous pages are skipped: faults refill them from the
+ * page cache, as in Linux.  Write access removed from the parent is flushed.
+ */
+int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	static const struct mm_walk_ops ops = { .pte_entry = copy_pte };
+	struct copy_ctx c = { .dst = dst, .src = src };
+
+	if (!src->anon_vma)
+		return 0;
+	walk_page_range(src->vm_mm, src, src->vm_start, src->vm_end, &ops, &c);
+	if (is_cow_mapping(src->vm_flags))
+		flush_tlb_range(src->vm_mm, src->vm_start, src->vm_end);
+	return c.err;
+}

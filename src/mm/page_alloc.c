@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/page_alloc.c - the buddy allocator.
+ *
+ * Design.  Each zone keeps, per order 0..MAX_PAGE_ORDER and per migratetype,
+ * a list of free blocks; a free block is 2^order naturally aligned frames whose
+ * head page carries PG_buddy and its order.  Freeing merges a block with its
+ * buddy (pfn ^ 2^order) while the buddy is a free block of the same order in
+ * the same zone.  Every pageblock (2^pageblock_order frames) has a
+ * migratetype, and a free block sits on the list of its pageblock's type:
+ * when a pageblock changes type its free pages move with it, so the lists and
+ * the pageblock types never disagree (mmsim_check() verifies it).
+ *
+ * Allocation takes the smallest block of the wanted type and splits it; when
+ * the type has nothing it falls back to the other types in Linux's order,
+ * stealing the whole pageblock when the fallback block is large or at least
+ * half of its pageblock is free, which is what keeps unmovable allocations
+ * from scattering through movable memory.
+ *
+ * Order-0 pages go through per-CPU lists (pcp): refilled and drained in
+ * batches from the buddy lists, so the common fault path touches no zone
+ * state.  Pages on a pcp list are not counted in NR_FREE_PAGES, as in Linux.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mm/internal.h"
+
+static const int fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+	[MIGRATE_UNMOVABLE]   = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE]     = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
+};
+
+/* Types whose blocks may merge with blocks of another type. */
+static bool migratetype_is_mergeable(int mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+static uint8_t *pageblock_slot(struct mmsim_machine *m, uint64_t pfn)
+{
+	struct page *p = pfn_to_page(m, pfn);
+	struct zone *z = page_zone(m, p);
+
+	return &z->pageblock_mt[(pfn >> pageblock_order) - (z->zone_start_pfn >> pageblock_order)];
+}
+
+int get_pageblock_migratetype(struct mmsim_machine *m, uint64_t pfn)
+{
+	return *pageblock_slot(m, pfn);
+}
+
+void set_pageblock_migratetype(struct mmsim_machine *m, uint64_t pfn, int mt)
+{
+	*pageblock_slot(m, pfn) = (uint8_t)mt;
+}
+
+/* Set the type of every pageblock a block of 2^order frames covers. */
+static void set_block_migratetype(struct mmsim_machine *m, uint64_t pfn, unsigned int order, int mt)
+{
+	uint64_t n = order >= pageblock_order ? 1UL << (order - pageblock_order) : 1;
+
+	for (uint64_t i = 0; i < n; i++)
+		set_pageblock_migratetype(m, pfn + (i << pageblock_order), mt);
+}
+
+/* Free-page accounting lives with the lists, so no path can forget it. */
+static void account_freepages(struct zone *z, int64_t nr, int mt)
+{
+	if (mt == MIGRATE_ISOLATE)
+		return;
+	z->vm_stat[NR_FREE_PAGES] += nr;
+	if (mt == MIGRATE_CMA)
+		z->vm_stat[NR_FREE_CMA_PAGES] += nr;
+}
+
+static void add_to_free_list(struct zone *z, struct page *p, unsigned int order, int mt, bool tail)
+{
+	struct free_area *area = &z->free_area[order];
+
+	p->flags |= PG_buddy;
+	p->order = (uint8_t)order;
+	if (tail)
+		list_add_tail(&p->lru, &area->free_list[mt]);
+	else
+		list_add(&p->lru, &area->free_list[mt]);
+	area->nr_free++;
+	account_freepages(z, 1L << order, mt);
+}
+
+static void del_page_from_free_list(struct zone *z, struct page *p, unsigned int order, int mt)
+{
+	list_del(&p->lru);
+	p->flags &= ~PG_buddy;
+	p->order = 0;
+	z->free_area[order].nr_free--;
+	account_freepages(z, -(1L << order), mt);
+}
+
+/*
+ * __free_one_page - return a block to the buddy lists, merging upwards.
+ * Assumes the block's frames are all free and the block is aligned.
+ */
+static void __free_one_page(struct mmsim_machine *m, struct zone *z, uint64_t pfn,
+			    unsigned int order, int mt)
+{
+	while (order < MAX_PAGE_ORDER) {
+		uint64_t buddy_pfn = pfn ^ (1ULL << order);
+		struct page *buddy;
+
+		if (!pfn_valid(m, buddy_pfn))
+			break;
+		buddy = pfn_to_page(m, buddy_pfn);
+		if (!(buddy->flags & PG_buddy) || buddy->order != order || page_zone(m, buddy) != z)
+			break;
+		if (order >= pageblock_order) {
+			int buddy_mt = get_pageblock_migratetype(m, buddy_pfn);
+
+			if (buddy_mt != mt) {
+				/* Isolated or special blocks never merge with others. */
+				if (!migratetype_is_mergeable(buddy_mt) || !migratetype_is_mergeable(mt))
+					break;
+				del_page_from_free_list(z, buddy, order, buddy_mt);
+				set_block_migratetype(m, buddy_pfn, order, mt);
+				goto merged;
+			}
+		}
+		del_page_from_free_list(z, buddy, order, mt);
+merged:
+		pfn &= buddy_pfn;
+		order++;
+	}
+	add_to_free_list(z, pfn_to_page(m, pfn), order, mt, false);
+}
+
+/* Split a block of order high down to order low, freeing the upper halves. */
+static void expand(struct zone *z, struct mmsim_machine *m, uint64_t pfn, unsigned int low,
+		   unsigned int high, int mt)
+{
+	while (high > low) {
+		high--;
+		add_to_free_list(z, pfn_to_page(m, pfn + (1ULL << high)), high, mt, false);
+	}
+}
+
+static struct page *__rmqueue_smallest(struct mmsim_machine *m, struct zone *z,
+				       unsigned int order, int mt)
+{
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+		struct list_head *list = &z->free_area[o].free_list[mt];
+		struct page *p;
+
+		if (list_empty(list))
+			continue;
+		p = list_first_entry(list, struct page, lru);
+		del_page_from_free_list(z, p, o, mt);
+		expand(z, m, page_to_pfn(m, p), order, o, mt);
+		return p;
+	}
+	return NULL;
+}
+
+/*
+ * move_freepages_block - move the free blocks of the pageblock holding pfn to
+ * the lists of type mt and retype the pageblock.  Returns the number of free
+ * pages moved.  Assumes no free block in it is larger than the pageblock
+ * (callers retype such blocks whole with set_block_migratetype).
+ */
+int move_freepages_block(struct mmsim_machine *m, uint64_t pfn, int mt)
+{
+	uint64_t start = pfn & ~(pageblock_nr_pages - 1), end = start + pageblock_nr_pages;
+	int old_mt = get_pageblock_migratetype(m, start);
+	struct zone *z = page_zone(m, pfn_to_page(m, start));
+	int moved = 0;
+
+	for (uint64_t p = start; p < end;) {
+		struct page *pg = pfn_to_page(m, p);
+		unsigned int o = pg->order;
+
+		if (!(pg->flags & PG_buddy)) {
+			p++;
+			continue;
+		}
+		del_page_from_free_list(z, pg, o, old_mt);
+		add_to_free_list(z, pg, o, mt, true);
+		moved += 1 << o;
+		p += 1ULL << o;
+	}
+	set_pageblock_migratetype(m, start, mt);
+	return moved;
+}
+
+/* The free block containing pfn: its head pfn and order, or false. */
+static bool find_free_block(struct mmsim_machine *m, uint64_t pfn, uint64_t *head, unsigned int *order)
+{
+	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
+		uint64_t h = pfn & ~((1ULL << o) - 1);
+		struct page *p;
+
+		if (!pfn_valid(m, h))
+			break;
+		p = pfn_to_page(m, h);
+		if ((p->flags & PG_buddy) && p->order >= o && h + (1ULL << p->order) > pfn) {
+			*head = h;
+			*order = p->order;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * take_page_off_buddy - remove one free frame from the buddy lists, giving the
+ * rest of its block back.  Used by alloc_contig_range() to claim a range
+ * frame by frame.  Returns false when the frame is not free in the buddy.
+ */
+bool take_page_off_buddy(struct mmsim_machine *m, struct page *page)
+{
+	uint64_t pfn = page_to_pfn(m, page), head;
+	unsigned int order;
+	struct zone *z = page_zone(m, page);
+	int mt;
+
+	if (!find_free_block(m, pfn, &head, &order))
+		return false;
+	mt = get_pageblock_migratetype(m, head);
+	del_page_from_free_list(z, pfn_to_page(m, head), order, mt);
+	/* Halve the block around pfn, freeing the half without it each time. */
+	while (order > 0) {
+		uint64_t half = 1ULL << (order - 1);
+
+		order--;
+		if (pfn >= head + half) {
+			add_to_free_list(z, pfn_to_page(m, head), order, mt, false);
+			head += half;
+		} else {
+			add_to_free_list(z, pfn_to_page(m, head + half), order, mt, false);
+		}
+	}
+	return true;
+}
+
+/* Linux's rule for taking a whole pageblock when falling back. */
+static bool can_steal_fallback(unsigned int order, int start_mt)
+{
+	return order >= pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+	       start_mt == MIGRATE_UNMOVABLE;
+}
+
+/*
+ * __rmqueue_fallback - allocate from another type's lists, largest blocks
+ * first so a stolen pageblock is as empty as possible.  Claims the pageblock
+ * for start_mt when the block is big or at least half of it is free.
+ */
+static struct page *__rmqueue_fallback(struct mmsim_machine *m, struct zone *z,
+				       unsigned int order, int start_mt)
+{
+	for (int o = MAX_PAGE_ORDER; o >= (int)order; o--) {
+		for (int i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+			int fmt = fallbacks[start_mt][i];
+			struct list_head *list = &z->free_area[o].free_list[fmt];
+			struct page *p;
+			uint64_t pfn;
+
+			if (list_empty(list))
+				continue;
+			p = list_first_entry(list, struct page, lru);
+			pfn = page_to_pfn(m, p);
+			TRACE(m, "kmem:mm_page_alloc_extfrag", (int)m->this_cpu, -1, 0, pfn, order,
+			      "page=%llx pfn=0x%llx alloc_order=%u fallback_order=%d alloc_migratetype=%d fallback_migratetype=%d",
+			      (unsigned long long)pfn, (unsigned long long)pfn, order, o, start_mt, fmt);
+			if (can_steal_fallback((unsigned int)o, start_mt)) {
+				if (o >= pageblock_order) {
+					del_page_from_free_list(z, p, (unsigned int)o, fmt);
+					set_block_migratetype(m, pfn, (unsigned int)o, start_mt);
+					add_to_free_list(z, p, (unsigned int)o, start_mt, false);
+				} else {
+					int free = 0;
+					uint64_t bs = pfn & ~(pageblock_nr_pages - 1);
+
+					for (uint64_t q = bs; q < bs + pageblock_nr_pages;) {
+						struct page *pg = pfn_to_page(m, q);
+
+						if (pg->flags & PG_buddy) {
+							free += 1 << pg->order;
+							q += 1ULL << pg->order;
+						} else {
+							q++;
+						}
+					}
+					if (free >= (int)pageblock_nr_pages / 2)
+						move_freepages_block(m, pfn, start_mt);
+				}
+				p = __rmqueue_smallest(m, z, order, start_mt);
+				if (p)
+					return p;
+				continue;
+			}
+			del_page_from_free_list(z, p, (unsigned int)o, fmt);
+			expand(z, m, pfn, order, (unsigned int)o, fmt);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static struct page *__rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt)
+{
+	struct page *p = __rmqueue_smallest(m, z, order, mt);
+
+	if (!p && mt < MIGRATE_PCPTYPES)
+		p = __rmqueue_fallback(m, z, order, mt);
+	return p;
+}
+
+/* Move up to count order-0 pages from the buddy to a pcp list. */
+static int rmqueue_bulk(struct mmsim_machine *m, struct zone *z, int count, int mt,
+			struct list_head *list)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		struct page *p = __rmqueue(m, z, 0, mt);
+
+		if (!p)
+			break;
+		p->flags |= PG_pcp;
+		p->pcp_mt = (uint8_t)mt;
+		list_add_tail(&p->lru, list);
+	}
+	return i;
+}
+
+/* Give count pages of a pcp back to the buddy, oldest first, list by list. */
+static void free_pcppages_bulk(struct mmsim_machine *m, struct zone *z, struct per_cpu_pages *pcp,
+			       int count)
+{
+	int mt = 0;
+
+	while (count > 0 && pcp->count > 0) {
+		struct list_head *list = &pcp->lists[mt];
+
+		if (!list_empty(list)) {
+			struct page *p = list_last_entry(list, struct page, lru);
+			uint64_t pfn = page_to_pfn(m, p);
+
+			list_del(&p->lru);
+			p->flags &= ~PG_pcp;
+			pcp->count--;
+			count--;
+			__free_one_page(m, z, pfn, 0, get_pageblock_migratetype(m, pfn));
+		}
+		mt = (mt + 1) % MIGRATE_PCPTYPES;
+	}
+}
+
+void drain_all_pages(struct mmsim_machine *m)
+{
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+
+			if (!populated_zone(z))
+				continue;
+			for (unsigned int c = 0; c < m->nr_cpus; c++)
+				free_pcppages_bulk(m, z, &z->pcp[c], z->pcp[c].count);
+		}
+}
+
+static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int mt)
+{
+	struct per_cpu_pages *pcp = &z->pcp[m->this_cpu];
+	struct list_head *list = &pcp->lists[mt];
+	struct page *p;
+
+	if (list_empty(list))
+		pcp->count += rmqueue_bulk(m, z, pcp->batch, mt, list);
+	if (list_empty(list))
+		return NULL;
+	p = list_first_entry(list, struct page, lru);
+	list_del(&p->lru);
+	p->flags &= ~PG_pcp;
+	pcp->count--;
+	return p;
+}
+
+static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt)
+{
+	if (order == 0 && mt < MIGRATE_PCPTYPES)
+		return rmqueue_pcplist(m, z, mt);
+	return __rmqueue(m, z, order, mt);
+}
+
+/*
+ * zone_watermark_ok - would the zone stay above mark after this allocation,
+ * and does it have a block big enough?  Linux's __zone_watermark_ok without
+ * the high-atomic and ALLOC_* refinements.
+ */
+bool zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark)
+{
+	int64_t free = z->vm_stat[NR_FREE_PAGES] - ((1L << order) - 1);
+
+	if (free <= (int64_t)mark)
+		return false;
+	if (order == 0)
+		return true;
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++)
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			if (!list_empty(&z->free_area[o].free_list[mt]))
+				return true;
+	return false;
+}
+
+/* Turn a block just taken from the lists into an allocated page. */
+static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int order, gfp_t gfp)
+{
+	uint64_t n = 1ULL << order;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *q = p + i;
+
+		q->flags = 0;
+		q->refcount = 0;
+		q->mapcount = 0;
+		q->mapping = 0;
+		q->index = 0;
+		q->private = 0;
+		q->pincount = 0;
+		q->order = 0;
+	}
+	p->refcount = 1;
+	if ((gfp & __GFP_COMP) && order) {
+		p->flags |= PG_head;
+		p->order = (uint8_t)order;
+		for (uint64_t i = 1; i < n; i++)
+			p[i].flags |= PG_tail;
+	}
+	if (gfp & __GFP_ZERO) {
+		memset(page_address(m, p), 0, n << PAGE_SHIFT);
+		m->now += m->costs[COST_ZERO_PAGE] * n;
+	}
+}
+
+static const enum vm_event_item pgalloc_event[MAX_NR_ZONES] = {
+	PGALLOC_DMA, PGALLOC_NORMAL, PGALLOC_MOVABLE,
+};
+
+int numa_node_of_cpu(struct mmsim_machine *m, unsigned int cpu)
+{
+	return cpu < m->nr_cpus ? m->cpus[cpu].nid : 0;
+}
+
+/* Nodes in the order an allocation preferring nid tries them: nearest first. */
+static int node_order(struct mmsim_machine *m, int nid, int *order)
+{
+	int n = 0;
+
+	order[n++] = nid;
+	for (int d = 1; d <= 255 && n < (int)m->nr_nodes; d++)
+		for (unsigned int i = 0; i < m->nr_nodes; i++)
+			if ((int)i != nid && m->nodes[nid].distance[i] == d)
+				order[n++] = (int)i;
+	for (unsigned int i = 0; i < m->nr_nodes && n < (int)m->nr_nodes; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < n; j++)
+			seen |= order[j] == (int)i;
+		if (!seen)
+			order[n++] = (int)i;
+	}
+	return n;
+}
+
+static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp_t gfp,
+					   unsigned int order, int wmark)
+{
+	int nodes[MAX_NUMNODES], nr = node_order(m, nid, nodes);
+	int mt = gfp_migratetype(gfp);
+
+	if (gfp & __GFP_THISNODE)
+		nr = 1;
+	for (int i = 0; i < nr; i++) {
+		struct pglist_data *pgdat = &m->nodes[nodes[i]];
+
+		for (int zi = MAX_NR_ZONES - 1; zi >= 0; zi--) {
+			struct zone *z = &pgdat->node_zones[zi];
+			struct page *p;
+			int local = numa_node_of_cpu(m, m->this_cpu);
+
+			if (!populated_zone(z) || (zi == ZONE_MOVABLE && !(gfp & __GFP_MOVABLE)))
+				continue;
+			if (!zone_watermark_ok(z, order, z->watermark[wmark]))
+				continue;
+			p = rmqueue(m, z, order, mt);
+			if (!p)
+				continue;
+			prep_new_page(m, p, order, gfp);
+			count_vm_events(m, pgalloc_event[zi], 1L << order);
+			if (nodes[i] == nid) {
+				pgdat->numa_stat[NUMA_HIT]++;
+			} else {
+				pgdat->numa_stat[NUMA_MISS]++;
+				m->nodes[nid].numa_stat[NUMA_FOREIGN]++;
+			}
+			pgdat->numa_stat[nodes[i] == local ? NUMA_LOCAL : NUMA_OTHER]++;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * alloc_pages_node - allocate 2^order frames, preferring node nid (-1: the
+ * current CPU's node).  The fast path obeys the low watermark; the slow path
+ * may dig down to the min watermark.  The model has no direct reclaim yet, so
+ * failing both returns NULL and the caller handles it (the fault path invokes
+ * the OOM killer).
+ */
+struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned int order)
+{
+	struct page *p;
+
+	if (order > MAX_PAGE_ORDER)
+		return NULL;
+	if (nid < 0 || nid >= (int)m->nr_nodes)
+		nid = numa_node_of_cpu(m, m->this_cpu);
+	charge(m, COST_PAGE_ALLOC);
+	p = get_page_from_freelist(m, nid, gfp, order, WMARK_LOW);
+	if (!p)
+		p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
+	if (p)
+		TRACE(m, "kmem:mm_page_alloc", (int)m->this_cpu, m->current ? m->current->pid : -1, 0,
+		      page_to_pfn(m, p), order, "pfn=0x%llx order=%u gfp_flags=0x%x migratetype=%d",
+		      (unsigned long long)page_to_pfn(m, p), order, gfp, gfp_migratetype(gfp));
+	return p;
+}
+
+/*
+ * A page being freed must be unused; if it is not, Linux prints "Bad page
+ * state" and leaks it.  So does the model, and mmsim_check() reports it.
+ */
+static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned int order)
+{
+	uint64_t n = 1ULL << order;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *q = p + i;
+
+		if (q->flags & PG_lru)
+			lru_del(m, q);
+		if (q->mapcount != 0 || q->pincount != 0 || (q->flags & (PG_buddy | PG_pcp | PG_reserved))) {
+			printk(m, "BUG: Bad page state: pfn:0x%llx mapcount:%d pincount:%d flags:0x%x",
+			       (unsigned long long)page_to_pfn(m, q), q->mapcount, q->pincount, q->flags);
+			m->bad_pages++;
+			return false;
+		}
+		q->flags = 0;
+		q->mapping = 0;
+		q->index = 0;
+		q->private = 0;
+		q->order = 0;
+	}
+	count_vm_events(m, PGFREE, (int64_t)n);
+	charge(m, COST_PAGE_FREE);
+	TRACE(m, "kmem:mm_page_free", (int)m->this_cpu, -1, 0, page_to_pfn(m, p), order,
+	      "pfn=0x%llx order=%u", (unsigned long long)page_to_pfn(m, p), order);
+	return true;
+}
+
+/* Free an order-0 page through the current CPU's pcp list. */
+void free_unref_page(struct mmsim_machine *m, struct page *p)
+{
+	uint64_t pfn = page_to_pfn(m, p);
+	struct zone *z = page_zone(m, p);
+	int mt = get_pageblock_migratetype(m, pfn);
+	struct per_cpu_pages *pcp;
+
+	if (!free_pages_prepare(m, p, 0))
+		return;
+	if (mt >= MIGRATE_PCPTYPES) {
+		__free_one_page(m, z, pfn, 0, mt);
+		return;
+	}
+	pcp = &z->pcp[m->this_cpu];
+	p->flags |= PG_pcp;
+	p->pcp_mt = (uint8_t)mt;
+	list_add(&p->lru, &pcp->lists[mt]);
+	if (++pcp->count > pcp->high)
+		free_pcppages_bulk(m, z, pcp, pcp->batch);
+}
+
+/* Free 2^order frames whose refcount the caller already dropped to zero. */
+static void free_the_page(struct mmsim_machine *m, struct page *p, unsigned int order)
+{
+	uint64_t pfn = page_to_pfn(m, p);
+
+	if (order == 0) {
+		free_unref_page(m, p);
+		return;
+	}
+	if (!free_pages_prepare(m, p, order))
+		return;
+	__free_one_page(m, page_zone(m, p), pfn, order, get_pageblock_migratetype(m, pfn));
+}
+
+void __free_pages(struct mmsim_machine *m, struct page *p, unsigned int order)
+{
+	if (--p->refcount == 0)
+		free_the_page(m, p, order);
+}
+
+void put_page(struct mmsim_machine *m, struct page *p)
+{
+	if (p->flags & PG_tail) {
+		while (!(p->flags & PG_head))
+			p--;
+	}
+	if (--p->refcount == 0)
+		free_the_page(m, p, (p->flags & PG_head) ? p->order : 0);
+}
+
+uint64_t global_free_pages(struct mmsim_machine *m)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+			n += (uint64_t)m->nodes[i].node_zones[zi].vm_stat[NR_FREE_PAGES];
+	return n;
+}
+
+static uint64_t int_sqrt(uint64_t x)
+{
+	uint64_t r = 0;
+
+	while ((r + 1) * (r + 1) <= x)
+		r++;
+	return r;
+}
+
+/*
+ * setup_per_zone_wmarks - Linux's watermarks: min_free_kbytes split between
+ * zones by size, low and high each a further max(min/4, managed * scale/10000)
+ * above.  min_free_kbytes defaults to sqrt(16 * lowmem_kbytes), clamped.
+ */
+void setup_per_zone_wmarks(struct mmsim_machine *m)
+{
+	uint64_t lowmem_kb = m->totalram_pages * (PAGE_SIZE / 1024);
+	uint64_t pages_min, total = 0;
+
+	if (!m->min_free_kbytes) {
+		m->min_free_kbytes = int_sqrt(lowmem_kb * 16);
+		if (m->min_free_kbytes < 128)
+			m->min_free_kbytes = 128;
+		if (m->min_free_kbytes > 262144)
+			m->min_free_kbytes = 262144;
+	}
+	pages_min = m->min_free_kbytes >> (PAGE_SHIFT - 10);
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+			total += m->nodes[n].node_zones[zi].managed_pages;
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+			uint64_t min, gap;
+
+			if (!z->managed_pages)
+				continue;
+			min = total ? pages_min * z->managed_pages / total : 0;
+			gap = min / 4;
+			if (gap < z->managed_pages * (uint64_t)m->watermark_scale_factor / 10000)
+				gap = z->managed_pages * (uint64_t)m->watermark_scale_factor / 10000;
+			z->watermark[WMARK_MIN] = min;
+			z->watermark[WMARK_LOW] = min + gap;
+			z->watermark[WMARK_HIGH] = min + 2 * gap;
+		}
+}
+
+/* pcp batch as Linux sizes it: a quarter of managed/1024, capped, 2^n - 1. */
+static int zone_batchsize(struct zone *z)
+{
+	uint64_t batch = z->managed_pages >> 10;
+	int b = 1;
+
+	if (batch > (1024 * 1024) / PAGE_SIZE)
+		batch = (1024 * 1024) / PAGE_SIZE;
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	while ((uint64_t)b * 2 <= batch + batch / 2)
+		b *= 2;
+	return b - 1 > 0 ? b - 1 : 1;
+}
+
+static void zone_init_lists(struct mmsim_machine *m, struct zone *z)
+{
+	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+			INIT_LIST_HEAD(&z->free_area[o].free_list[mt]);
+		z->free_area[o].nr_free = 0;
+	}
+	for (unsigned int c = 0; c < m->nr_cpus; c++) {
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			INIT_LIST_HEAD(&z->pcp[c].lists[mt]);
+		z->pcp[c].count = 0;
+	}
+}
+
+/*
+ * Free a run of boot memory in the largest aligned blocks it holds, as
+ * memblock_free_all() hands memory to the buddy at the end of boot.
+ */
+static void free_boot_range(struct mmsim_machine *m, uint64_t start, uint64_t end)
+{
+	uint64_t pfn = start;
+
+	while (pfn < end) {
+		unsigned int order = MAX_PAGE_ORDER;
+		struct page *p = pfn_to_page(m, pfn);
+		struct zone *z = page_zone(m, p);
+
+		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > end))
+			order--;
+		__free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn));
+		z->managed_pages += 1ULL << order;
+		m->totalram_pages += 1ULL << order;
+		pfn += 1ULL << order;
+	}
+}
+
+/*
+ * page_alloc_init - build zones over the memmap the boot code prepared (every
+ * present frame has nid/zid set; reserved frames PG_reserved) and free every
+ * other frame to the buddy.  All pageblocks start MOVABLE, as in Linux.
+ */
+int page_alloc_init(struct mmsim_machine *m)
+{
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+			uint64_t blocks;
+
+			zone_init_lists(m, z);
+			if (!z->spanned_pages)
+				continue;
+			blocks = ((z->zone_start_pfn + z->spanned_pages + pageblock_nr_pages - 1) >> pageblock_order) -
+				 (z->zone_start_pfn >> pageblock_order);
+			z->pageblock_mt = malloc(blocks);
+			if (!z->pageblock_mt)
+				return seterr(-MMSIM_ENOMEM, "out of host memory for pageblock flags");
+			memset(z->pageblock_mt, MIGRATE_MOVABLE, blocks);
+		}
+	for (uint64_t pfn = m->min_pfn; pfn < m->max_pfn;) {
+		uint64_t end;
+
+		if (pfn_to_page(m, pfn)->flags & PG_reserved || !pfn_to_page(m, pfn)->refcount) {
+			pfn++;
+			continue;
+		}
+		/* Boot marks usable frames with refcount 1 and a common zone. */
+		end = pfn;
+		while (end < m->max_pfn && pfn_to_page(m, end)->refcount == 1 &&
+		       !(pfn_to_page(m, end)->flags & PG_reserved) &&
+		       page_zone(m, pfn_to_page(m, end)) == page_zone(m, pfn_to_page(m, pfn)))
+			pfn_to_page(m, end++)->refcount = 0;
+		free_boot_range(m, pfn, end);
+		pfn = end;
+	}
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+			int batch = zone_batchsize(z);
+
+			for (unsigned int c = 0; c < m->nr_cpus; c++) {
+				z->pcp[c].batch = batch;
+				z->pcp[c].high = 6 * batch;
+			}
+		}
+	setup_per_zone_wmarks(m);
+	return 0;
+}

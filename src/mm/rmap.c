@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/rmap.c - reverse mapping: from a page to the PTEs that map it.
+ *
+ * An anonymous page points at its anon_vma and records its linear index
+ * (page->index, in the units of vm_pgoff); every VMA on the anon_vma that
+ * covers that index may map it at vm_start + (index - vm_pgoff) pages.  A
+ * shmem page points at its inode, whose i_mmap lists the VMAs mapping it.
+ * The walk looks at each candidate PTE and reports only those that really
+ * map the frame (present, or a migration entry naming it).
+ *
+ * Pages hold no reference on their anon_vma (as in Linux): once the last
+ * VMA is gone every PTE is gone, so an unmapped page's mapping is never
+ * followed.  Migration, which walks unmapped pages, holds a reference.
+ */
+#include <stdlib.h>
+
+#include "mm/internal.h"
+
+/* Give vma an anon_vma before its first anonymous page. */
+int anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct anon_vma *av;
+
+	if (vma->anon_vma)
+		return 0;
+	av = calloc(1, sizeof(*av));
+	if (!av)
+		return -MMSIM_ENOMEM;
+	INIT_LIST_HEAD(&av->vmas);
+	av->id = mm->machine->next_anon_vma_id++;
+	anon_vma_link(vma, av);
+	return 0;
+}
+
+void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
+{
+	vma->anon_vma = av;
+	list_add_tail(&vma->anon_vma_node, &av->vmas);
+	av->refcount++;
+}
+
+void anon_vma_put(struct anon_vma *av)
+{
+	if (--av->refcount == 0)
+		free(av);
+}
+
+void unlink_anon_vma(struct mmsim_machine *m, struct vm_area_struct *vma)
+{
+	struct anon_vma *av = vma->anon_vma;
+
+	(void)m;
+	if (!av)
+		return;
+	list_del(&vma->anon_vma_node);
+	vma->anon_vma = NULL;
+	anon_vma_put(av);
+}
+
+/* A freshly allocated anonymous page, mapped once, by this process only. */
+void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_t addr)
+{
+	struct mmsim_machine *m = vma->vm_mm->machine;
+
+	p->mapping = (uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON;
+	p->index = linear_page_index(vma, addr);
+	p->mapcount = 1;
+	p->flags |= PG_anon_exclusive | PG_swapbacked | PG_uptodate;
+	mod_node_page_state(&m->nodes[p->nid], NR_ANON_MAPPED, 1);
+}
+
+/* One more PTE maps an existing page (fork, or a page-cache page). */
+void page_dup_rmap(struct mmsim_machine *m, struct page *p)
+{
+	if (p->mapcount++ == 0)
+		mod_node_page_state(&m->nodes[p->nid], PageAnon(p) ? NR_ANON_MAPPED : NR_FILE_MAPPED, 1);
+}
+
+void page_remove_rmap(struct mmsim_machine *m, struct page *p)
+{
+	if (--p->mapcount == 0) {
+		mod_node_page_state(&m->nodes[p->nid], PageAnon(p) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
+		p->flags &= ~PG_anon_exclusive;
+	}
+}
+
+/* Does this descriptor map pfn, or stand for it during migration? */
+static bool pte_maps_pfn(pteval_t pte, uint64_t pfn)
+{
+	if (pte_present(pte))
+		return pte_pfn(pte) == pfn;
+	if (!pte_none(pte)) {
+		swp_entry_t e = pte_to_swp_entry(pte);
+
+		return is_migration_entry(e) && swp_offset(e) == pfn;
+	}
+	return false;
+}
+
+static int rmap_one(struct vm_area_struct *vma, struct page *p, uint64_t pfn, rmap_one_fn fn,
+		    void *arg)
+{
+	uint64_t addr;
+	pteval_t *ptep;
+
+	if (p->index < vma->vm_pgoff || p->index - vma->vm_pgoff >= vma_pages(vma))
+		return 0;
+	addr = vma->vm_start + ((p->index - vma->vm_pgoff) << PAGE_SHIFT);
+	ptep = pte_offset(vma->vm_mm, addr);
+	if (!ptep || !pte_maps_pfn(*ptep, pfn))
+		return 0;
+	return fn(vma, addr, ptep, arg);
+}
+
+/*
+ * rmap_walk - call fn on each PTE mapping p; stops early when fn returns
+ * nonzero and returns that value.  The caller guarantees p->mapping is alive
+ * (p is mapped, or the caller holds a reference on the anon_vma/inode).
+ */
+int rmap_walk(struct mmsim_machine *m, struct page *p, rmap_one_fn fn, void *arg)
+{
+	uint64_t pfn = page_to_pfn(m, p);
+	struct list_head *pos, *n;
+	int ret;
+
+	if (!p->mapping)
+		return 0;
+	if (PageAnon(p)) {
+		struct anon_vma *av = page_anon_vma(p);
+
+		list_for_each_safe(pos, n, &av->vmas) {
+			struct vm_area_struct *vma = list_entry(pos, struct vm_area_struct, anon_vma_node);
+
+			if ((ret = rmap_one(vma, p, pfn, fn, arg)))
+				return ret;
+		}
+	} else {
+		struct shmem_inode *in = (struct shmem_inode *)p->mapping;
+
+		list_for_each_safe(pos, n, &in->i_mmap) {
+			struct vm_area_struct *vma = list_entry(pos, struct vm_area_struct, shared_node);
+
+			if ((ret = rmap_one(vma, p, pfn, fn, arg)))
+				return ret;
+		}
+	}
+	return 0;
+}
