@@ -236,10 +236,12 @@ int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int adv
 {
 	struct mm_struct *mm;
 	uint64_t len, end;
-	int unmapped = 0;
+	int unmapped = 0, err;
 
-	if (task_check_alive(t))
-		return seterr(-MMSIM_ESRCH, "madvise: the task has exited or was killed");
+	/* -ESRCH for a killed task, with the reason already set. */
+	err = task_check_alive(t);
+	if (err)
+		return err;
 	mm = t->mm;
 	charge(t->machine, COST_SYSCALL);
 
@@ -275,7 +277,6 @@ int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int adv
 	for (;;) {
 		struct vm_area_struct *v = find_vma(mm, start);
 		uint64_t tmp;
-		int err;
 
 		if (!v)
 			return seterr(-MMSIM_ENOMEM, "madvise: [%#llx, %#llx) is not mapped",

@@ -759,8 +759,10 @@ int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, 
 	int type = flags & MMSIM_MAP_TYPE;
 	int err;
 
-	if (task_check_alive(t))
-		return seterr(-MMSIM_ESRCH, "mmap: the task has exited or was killed");
+	/* -ESRCH for a killed task, with the reason already set. */
+	err = task_check_alive(t);
+	if (err)
+		return err;
 	m = t->machine;
 	mm = t->mm;
 	charge(m, COST_SYSCALL);
@@ -881,8 +883,10 @@ int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 {
 	int err;
 
-	if (task_check_alive(t))
-		return seterr(-MMSIM_ESRCH, "munmap: the task has exited or was killed");
+	/* -ESRCH for a killed task, with the reason already set. */
+	err = task_check_alive(t);
+	if (err)
+		return err;
 	charge(t->machine, COST_SYSCALL);
 	addr = untagged_addr(addr);
 	err = do_munmap(t->mm, addr, len);

@@ -156,8 +156,10 @@ int mmsim_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
 	uint64_t end, tmp;
 	int err = 0;
 
-	if (task_check_alive(t))
-		return seterr(-MMSIM_ESRCH, "mprotect: the task has exited or was killed");
+	/* -ESRCH for a killed task, with the reason already set. */
+	err = task_check_alive(t);
+	if (err)
+		return err;
 	mm = t->mm;
 	charge(t->machine, COST_SYSCALL);
 

@@ -249,8 +249,10 @@ int64_t mmsim_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint6
 	uint64_t addr, dst;
 	int err;
 
-	if (task_check_alive(t))
-		return seterr(-MMSIM_ESRCH, "mremap: the task has exited or was killed");
+	/* -ESRCH for a killed task, with the reason already set. */
+	err = task_check_alive(t);
+	if (err)
+		return err;
 	mm = t->mm;
 	charge(t->machine, COST_SYSCALL);
 
