@@ -715,3 +715,77 @@ TEST(vma_max_map_count)
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }
+
+/*
+ * PROT_NONE keeps the pages: access faults with SEGV_ACCERR, and giving the
+ * access back shows the same bytes.
+ *
+ *   |rw rw|  ->  |-- --|  ->  |rw rw|
+ */
+TEST(vma_prot_none_keeps_bytes)
+{
+	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_task *t = new_task(m);
+
+	map_at(t, BASE, 2 * PAGE, RW, ANON);
+	stamp(t, BASE, 2);
+	ASSERT_EQ(mmsim_mprotect(t, BASE, 2 * PAGE, MMSIM_PROT_NONE), 0);
+	EXPECT_EQ(get(t, BASE + 7), -MMSIM_SEGV_ACCERR);
+	EXPECT_EQ(put(t, BASE + PAGE + 7, 1), MMSIM_SEGV_ACCERR);
+	ASSERT_CONSISTENT(m);
+	ASSERT_EQ(mmsim_mprotect(t, BASE, 2 * PAGE, RW), 0);
+	expect_stamps(t, BASE, 0, 2);
+	EXPECT_EQ(put(t, BASE + 7, 0x30), 0);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/*
+ * MAP_POPULATE faults the pages in before mmap returns (write faults for a
+ * writable private mapping); MAP_NONBLOCK turns it off.
+ */
+TEST(vma_map_populate)
+{
+	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_task *t = new_task(m);
+	uint64_t pm = 0;
+
+	ASSERT_EQ(mmsim_mmap(t, BASE, 4 * PAGE, RW, ANON_FIXED | MMSIM_MAP_POPULATE, -1, 0),
+		  (int64_t)BASE);
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(mmsim_pagemap(t, BASE + i * PAGE, &pm), 0);
+		EXPECT_TRUE(pm & MMSIM_PM_PRESENT);
+		EXPECT_TRUE(pm & MMSIM_PM_MMAP_EXCLUSIVE);
+	}
+	ASSERT_EQ(mmsim_mmap(t, BASE + 8 * PAGE, PAGE, RW,
+			     ANON_FIXED | MMSIM_MAP_POPULATE | MMSIM_MAP_NONBLOCK, -1, 0),
+		  (int64_t)(BASE + 8 * PAGE));
+	ASSERT_EQ(mmsim_pagemap(t, BASE + 8 * PAGE, &pm), 0);
+	EXPECT_TRUE(!(pm & MMSIM_PM_PRESENT));
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/*
+ * Shared anonymous memory is an object of the size first mapped: growing
+ * the mapping in place gives addresses past its end, which SIGBUS as on
+ * Linux.  The bytes inside stay shared with a child.
+ */
+TEST(vma_mremap_shared_anon)
+{
+	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_task *t = new_task(m), *c = NULL;
+	struct mmsim_siginfo si = { 0 };
+	uint8_t b;
+
+	map_at(t, BASE, PAGE, RW, MMSIM_MAP_SHARED | MMSIM_MAP_ANONYMOUS);
+	ASSERT_EQ(put(t, BASE + 7, 0x44), 0);
+	ASSERT_EQ(mmsim_fork(t, &c), 0);
+	ASSERT_EQ(mmsim_mremap(t, BASE, PAGE, 2 * PAGE, 0, 0), (int64_t)BASE);
+	EXPECT_EQ(mmsim_load(t, BASE + PAGE, &b, 1, &si), MMSIM_ACCESS_SIGNAL);
+	EXPECT_EQ(si.signo, MMSIM_SIGBUS);
+	ASSERT_EQ(put(c, BASE + 7, 0x45), 0);
+	EXPECT_EQ(get(t, BASE + 7), 0x45);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
