@@ -131,39 +131,116 @@ static int map_physical_memory(struct mmsim_machine *m, const char *src)
 	return 0;
 }
 
-static void zone_extend(struct zone *z, uint64_t pfn)
+/* Grow a zone's span to cover [start, end) and count the frames present. */
+static void zone_extend(struct zone *z, uint64_t start, uint64_t end)
 {
+	uint64_t zend = z->zone_start_pfn + z->spanned_pages;
+
 	if (!z->spanned_pages) {
-		z->zone_start_pfn = pfn;
-		z->spanned_pages = 1;
-	} else if (pfn < z->zone_start_pfn) {
-		z->spanned_pages += z->zone_start_pfn - pfn;
-		z->zone_start_pfn = pfn;
-	} else if (pfn >= z->zone_start_pfn + z->spanned_pages) {
-		z->spanned_pages = pfn - z->zone_start_pfn + 1;
+		z->zone_start_pfn = start;
+		zend = end;
 	}
-	z->present_pages++;
+	if (start < z->zone_start_pfn)
+		z->zone_start_pfn = start;
+	if (end > zend)
+		zend = end;
+	z->spanned_pages = zend - z->zone_start_pfn;
+	z->present_pages += end - start;
+}
+
+static int add_usable(struct mmsim_machine *m, uint64_t start, uint64_t end, int nid, int zid)
+{
+	struct usable_range *u;
+
+	if (start >= end)
+		return 0;
+	u = realloc(m->usable, sizeof(*u) * (m->nr_usable + 1));
+	if (!u)
+		return seterr(-MMSIM_ENOMEM, "out of host memory for the memory map");
+	m->usable = u;
+	u[m->nr_usable++] = (struct usable_range){ start, end, (uint8_t)nid, (uint8_t)zid };
+	return 0;
+}
+
+/* Add [start, end) of node nid minus every reserved range (memblock). */
+static int add_usable_minus_reserved(struct mmsim_machine *m, const struct dt_machine *dt,
+				     uint64_t start, uint64_t end, int nid, int zid)
+{
+	for (unsigned int r = 0; r < dt->nr_reserved && start < end; r++) {
+		uint64_t rs = dt->reserved[r].base >> PAGE_SHIFT;
+		uint64_t re = (dt->reserved[r].base + dt->reserved[r].size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+		int err;
+
+		if (re <= start || rs >= end)
+			continue;
+		if (rs > start && (err = add_usable_minus_reserved(m, dt, start, rs, nid, zid)))
+			return err;
+		start = re;
+	}
+	return add_usable(m, start, end, nid, zid);
+}
+
+struct zone *pfn_zone_slow(struct mmsim_machine *m, uint64_t pfn)
+{
+	const struct dt_machine *dt = m->dt;
+
+	for (unsigned int r = 0; r < dt->nr_mem; r++) {
+		uint64_t s = (dt->mem[r].base + PAGE_SIZE - 1) >> PAGE_SHIFT;
+		uint64_t e = (dt->mem[r].base + dt->mem[r].size) >> PAGE_SHIFT;
+
+		if (pfn >= s && pfn < e)
+			return &m->nodes[dt->mem[r].nid].node_zones[pfn < ZONE_DMA_LIMIT_PFN ? ZONE_DMA : ZONE_NORMAL];
+	}
+	return NULL;
+}
+
+/* Record which zone owns each pageblock of the span. */
+static void pb_zone_mark(struct mmsim_machine *m, uint64_t start, uint64_t end, uint8_t code)
+{
+	for (uint64_t pb = (start - m->min_pfn) >> 9; pb <= (end - 1 - m->min_pfn) >> 9; pb++) {
+		bool whole = ((pb << 9) + m->min_pfn) >= start && ((pb + 1) << 9) + m->min_pfn <= end;
+
+		if (m->pb_zone[pb] == PB_HOLE && whole)
+			m->pb_zone[pb] = code;
+		else if (m->pb_zone[pb] != code)
+			m->pb_zone[pb] = PB_MIXED;
+	}
 }
 
 /*
- * memmap_init - give every present frame its node and zone, mark the usable
- * ones (refcount 1 until page_alloc_init frees them) and the reserved ones.
+ * memmap_init - lay out nodes and zones from the memory ranges, and the
+ * usable ranges (memory minus reservations) that page_alloc_init() frees.
+ * Only reserved frames get their struct page written here: the memmap of
+ * free memory is first touched when the allocator uses it.
  */
-static void memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
+static int memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 {
+	uint64_t pbs = ((m->max_pfn - m->min_pfn) >> 9) + 1;
+	int err;
+
+	m->pb_zone = malloc(pbs);
+	if (!m->pb_zone)
+		return seterr(-MMSIM_ENOMEM, "out of host memory for the zone map");
+	memset(m->pb_zone, PB_HOLE, pbs);
 	for (unsigned int r = 0; r < dt->nr_mem; r++) {
 		const struct dt_mem_range *mr = &dt->mem[r];
 		uint64_t start = (mr->base + PAGE_SIZE - 1) >> PAGE_SHIFT, end = (mr->base + mr->size) >> PAGE_SHIFT;
+		uint64_t split = start < ZONE_DMA_LIMIT_PFN ? (end < ZONE_DMA_LIMIT_PFN ? end : ZONE_DMA_LIMIT_PFN) : start;
 		struct pglist_data *pg = &m->nodes[mr->nid];
 
-		for (uint64_t pfn = start; pfn < end; pfn++) {
-			struct page *p = pfn_to_page(m, pfn);
-			int zid = pfn < ZONE_DMA_LIMIT_PFN ? ZONE_DMA : ZONE_NORMAL;
-
-			p->nid = (uint8_t)mr->nid;
-			p->zid = (uint8_t)zid;
-			p->refcount = 1;
-			zone_extend(&pg->node_zones[zid], pfn);
+		if (start >= end)
+			continue;
+		if (split > start) {
+			zone_extend(&pg->node_zones[ZONE_DMA], start, split);
+			pb_zone_mark(m, start, split, (uint8_t)(mr->nid << 2 | ZONE_DMA));
+			if ((err = add_usable_minus_reserved(m, dt, start, split, mr->nid, ZONE_DMA)))
+				return err;
+		}
+		if (end > split) {
+			zone_extend(&pg->node_zones[ZONE_NORMAL], split, end);
+			pb_zone_mark(m, split, end, (uint8_t)(mr->nid << 2 | ZONE_NORMAL));
+			if ((err = add_usable_minus_reserved(m, dt, split, end, mr->nid, ZONE_NORMAL)))
+				return err;
 		}
 	}
 	for (unsigned int r = 0; r < dt->nr_reserved; r++) {
@@ -171,7 +248,7 @@ static void memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 		uint64_t start = rv->base >> PAGE_SHIFT, end = (rv->base + rv->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
 		for (uint64_t pfn = start; pfn < end; pfn++)
-			if (pfn_valid(m, pfn) && pfn_to_page(m, pfn)->refcount)
+			if (pfn_valid(m, pfn) && pfn_zone(m, pfn))
 				pfn_to_page(m, pfn)->flags |= PG_reserved;
 		printk(m, "Reserved memory: %s at 0x%016llx, size %llu MiB%s", rv->name,
 		       (unsigned long long)rv->base, (unsigned long long)(rv->size >> 20),
@@ -201,6 +278,7 @@ static void memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 		for (unsigned int o = 0; o < MAX_NUMNODES; o++)
 			pg->distance[o] = o == n ? 10 : 20;
 	}
+	return 0;
 }
 
 static void log_memory_layout(struct mmsim_machine *m, const struct dt_machine *dt)
@@ -304,7 +382,8 @@ static int machine_boot(struct mmsim_machine *m, const struct mmsim_options *o)
 		return ret;
 	if ((ret = cpus_init(m, dt, o->nr_cpus)))
 		return ret;
-	memmap_init(m, dt);
+	if ((ret = memmap_init(m, dt)))
+		return ret;
 	log_memory_layout(m, dt);
 	if ((ret = page_alloc_init(m)))
 		return ret;
@@ -365,6 +444,8 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	if (m->memmap)
 		munmap(m->memmap, m->memmap_map_bytes);
 	free(m->cpus);
+	free(m->pb_zone);
+	free(m->usable);
 	free(m->dt);
 	free(m->kmsg);
 	free(m->subs);

@@ -80,6 +80,9 @@ struct mmsim_task {
 	struct mm_struct *mm;
 	struct files_struct *files;
 	unsigned int cpu;
+	/* Cached for the load/store fast path: the CPU's TLB and mm's ASID (0 = none). */
+	struct tlb *tlb;
+	uint16_t asid;
 	bool killed;                    /* SIGKILL delivered (OOM); calls -ESRCH   */
 	uint64_t min_flt, maj_flt;
 	uint64_t tagged_addr_ctrl;      /* prctl(PR_SET_TAGGED_ADDR_CTRL) value     */
@@ -111,6 +114,15 @@ struct mmsim_machine {
 	uint8_t *ram;                   /* host address of min_pfn                 */
 	uint64_t min_pfn, max_pfn;      /* [min_pfn, max_pfn) spans every bank      */
 	struct page *memmap;            /* memmap[pfn - min_pfn]                    */
+	/*
+	 * Zone of each pageblock of the span: nid << 2 | zone index, PB_HOLE
+	 * where there is no memory, PB_MIXED where a range boundary cuts the
+	 * pageblock.  Looking a frame's zone up here, rather than in its struct
+	 * page, is what lets boot leave the memmap of free memory untouched.
+	 */
+	uint8_t *pb_zone;
+	struct usable_range { uint64_t start, end; uint8_t nid, zid; } *usable;
+	unsigned int nr_usable;
 	size_t ram_map_bytes, memmap_map_bytes;
 	struct dt_machine *dt;
 
@@ -184,9 +196,20 @@ static inline uint8_t *page_address(struct mmsim_machine *m, const struct page *
 {
 	return pfn_to_virt(m, page_to_pfn(m, p));
 }
+#define PB_HOLE  0xff
+#define PB_MIXED 0xfe
+struct zone *pfn_zone_slow(struct mmsim_machine *m, uint64_t pfn);
+static inline struct zone *pfn_zone(struct mmsim_machine *m, uint64_t pfn)
+{
+	uint8_t z = m->pb_zone[(pfn - m->min_pfn) >> 9];
+
+	if (z < PB_MIXED)
+		return &m->nodes[z >> 2].node_zones[z & 3];
+	return pfn_zone_slow(m, pfn);
+}
 static inline struct zone *page_zone(struct mmsim_machine *m, const struct page *p)
 {
-	return &m->nodes[p->nid].node_zones[p->zid];
+	return pfn_zone(m, page_to_pfn(m, p));
 }
 
 static inline void charge(struct mmsim_machine *m, enum cost_item c) { m->now += m->costs[c]; }
@@ -218,6 +241,7 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
 int task_check_alive(struct mmsim_task *t);
 void kill_process(struct mmsim_machine *m, int tgid);
+void task_update_fastpath(struct mmsim_task *t);
 
 /* kernel/file.c */
 struct files_struct *files_alloc(void);

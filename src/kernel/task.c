@@ -21,8 +21,16 @@ static struct mmsim_task *task_alloc(struct mmsim_machine *m)
 	t->pid = m->next_pid++;
 	t->tgid = t->pid;
 	t->mempolicy_mode = MMSIM_MPOL_DEFAULT;
+	t->tlb = &m->cpus[0].tlb;
 	list_add_tail(&t->tasks_node, &m->tasks);
 	return t;
+}
+
+/* Refresh what the access fast path caches about where and what t runs. */
+void task_update_fastpath(struct mmsim_task *t)
+{
+	t->tlb = &t->machine->cpus[t->cpu].tlb;
+	t->asid = t->mm && !t->killed ? t->mm->asid : 0;
 }
 
 static void task_release(struct mmsim_task *t)
@@ -32,6 +40,7 @@ static void task_release(struct mmsim_task *t)
 	if (t->mm)
 		mmput(t->mm);
 	t->mm = NULL;
+	t->asid = 0;
 	if (t->files)
 		files_put(m, t->files);
 	t->files = NULL;
@@ -83,6 +92,7 @@ int mmsim_task_create(struct mmsim_machine *m, struct mmsim_task **out)
 		free(t);
 		return seterr(-MMSIM_ENOMEM, "mmsim_task_create: no memory for a new address space");
 	}
+	task_update_fastpath(t);
 	*out = t;
 	return 0;
 }
@@ -108,6 +118,7 @@ int mmsim_thread_create(struct mmsim_task *t, struct mmsim_task **thread)
 	n->tagged_addr_ctrl = t->tagged_addr_ctrl;
 	n->mempolicy_mode = t->mempolicy_mode;
 	n->mempolicy_nodes = t->mempolicy_nodes;
+	task_update_fastpath(n);
 	*thread = n;
 	return 0;
 }
@@ -138,6 +149,7 @@ int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 		free(c);
 		return seterr(err, "fork: not enough memory to copy the address space");
 	}
+	task_update_fastpath(c);
 	TRACE(parent->machine, "sched:sched_process_fork", (int)parent->cpu, parent->pid, 0, 0, 0,
 	      "parent_pid=%d child_pid=%d", parent->pid, c->pid);
 	*child = c;
@@ -152,6 +164,7 @@ int mmsim_task_set_cpu(struct mmsim_task *t, unsigned int cpu)
 		return seterr(-MMSIM_EINVAL, "mmsim_task_set_cpu: cpu %u does not exist (the machine has %u)",
 			      cpu, t->machine->nr_cpus);
 	t->cpu = cpu;
+	task_update_fastpath(t);
 	return 0;
 }
 
@@ -196,6 +209,7 @@ void kill_process(struct mmsim_machine *m, int tgid)
 		if (t->mm)
 			mmput(t->mm);
 		t->mm = NULL;
+		task_update_fastpath(t);
 	}
 }
 

@@ -406,7 +406,8 @@ static void check_frames(struct checker *c)
 	struct mmsim_machine *m = c->m;
 	uint64_t in_use = 0, pcp = 0, buddy = 0;
 
-	for (uint64_t pfn = m->min_pfn; pfn < m->max_pfn; pfn++) {
+	for (unsigned int r = 0; r < m->nr_usable; r++)
+	for (uint64_t pfn = m->usable[r].start; pfn < m->usable[r].end; pfn++) {
 		struct page *p = pfn_to_page(m, pfn);
 
 		if (p->flags & PG_buddy) {
@@ -425,8 +426,6 @@ static void check_frames(struct checker *c)
 				problem(c, "pfn 0x%llx: free page is mapped", PFN(c, p));
 			continue;
 		}
-		if ((p->flags & PG_reserved) && !(p->flags & PG_zero))
-			continue;
 		in_use++;
 		if (p->flags & PG_table)
 			c->node_tables[p->nid]++;

@@ -430,6 +430,14 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 		q->order = 0;
 	}
 	p->refcount = 1;
+	{
+		struct zone *z = page_zone(m, p);
+
+		for (uint64_t i = 0; i < n; i++) {
+			p[i].nid = (uint8_t)z->zone_pgdat->node_id;
+			p[i].zid = (uint8_t)z->idx;
+		}
+	}
 	if ((gfp & __GFP_COMP) && order) {
 		p->flags |= PG_head;
 		p->order = (uint8_t)order;
@@ -730,9 +738,9 @@ static void free_boot_range(struct mmsim_machine *m, uint64_t start, uint64_t en
 }
 
 /*
- * page_alloc_init - build zones over the memmap the boot code prepared (every
- * present frame has nid/zid set; reserved frames PG_reserved) and free every
- * other frame to the buddy.  All pageblocks start MOVABLE, as in Linux.
+ * page_alloc_init - build the zones' lists over the layout boot prepared
+ * (zone spans, the pageblock zone map, the usable ranges) and free every
+ * usable frame to the buddy.  All pageblocks start MOVABLE, as in Linux.
  */
 int page_alloc_init(struct mmsim_machine *m)
 {
@@ -751,22 +759,8 @@ int page_alloc_init(struct mmsim_machine *m)
 				return seterr(-MMSIM_ENOMEM, "out of host memory for pageblock flags");
 			memset(z->pageblock_mt, MIGRATE_MOVABLE, blocks);
 		}
-	for (uint64_t pfn = m->min_pfn; pfn < m->max_pfn;) {
-		uint64_t end;
-
-		if (pfn_to_page(m, pfn)->flags & PG_reserved || !pfn_to_page(m, pfn)->refcount) {
-			pfn++;
-			continue;
-		}
-		/* Boot marks usable frames with refcount 1 and a common zone. */
-		end = pfn;
-		while (end < m->max_pfn && pfn_to_page(m, end)->refcount == 1 &&
-		       !(pfn_to_page(m, end)->flags & PG_reserved) &&
-		       page_zone(m, pfn_to_page(m, end)) == page_zone(m, pfn_to_page(m, pfn)))
-			pfn_to_page(m, end++)->refcount = 0;
-		free_boot_range(m, pfn, end);
-		pfn = end;
-	}
+	for (unsigned int i = 0; i < m->nr_usable; i++)
+		free_boot_range(m, m->usable[i].start, m->usable[i].end);
 	for (unsigned int n = 0; n < m->nr_nodes; n++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &m->nodes[n].node_zones[zi];

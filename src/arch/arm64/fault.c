@@ -212,22 +212,23 @@ static int access_slow(struct mmsim_task *t, int kind, uint64_t addr, void *buf,
 	return MMSIM_ACCESS_OK;
 }
 
-/* The TLB-hit fast path; returns false to fall back to access_slow(). */
-static inline bool access_fast(struct mmsim_task *t, uint64_t addr, uint64_t len, uint32_t need,
-			       uint8_t **host)
+/*
+ * The TLB-hit fast path: the task's CPU TLB holds the page with the needed
+ * permission and the access stays in the page.  Returns the host address, or
+ * NULL to fall back to access_slow().  A killed task has ASID 0, which no
+ * entry carries, so it always falls back.
+ */
+static inline __attribute__((always_inline)) uint8_t *access_fast(struct mmsim_task *t, uint64_t addr,
+								   uint64_t len, uint32_t need)
 {
-	struct mmsim_machine *m = t->machine;
 	uint64_t va = untag(addr);
-	struct tlb_entry *e;
+	struct tlb_entry *e = tlb_slot(t->tlb, va);
 
-	if (t->killed || !t->mm || len > PAGE_SIZE || ((va & ~PAGE_MASK) + len) > PAGE_SIZE)
-		return false;
-	e = tlb_slot(&m->cpus[t->cpu].tlb, va);
-	if (e->key != tlb_key(va, t->mm->asid) || !(e->perm & need) || (e->perm & TLB_TAGGED))
-		return false;
-	*host = e->host + (va & ~PAGE_MASK);
-	m->now += m->costs[COST_TLB_HIT];
-	return true;
+	if (e->key != tlb_key(va, t->asid) || (e->perm & (need | TLB_TAGGED)) != need ||
+	    len > PAGE_SIZE - (va & ~PAGE_MASK))
+		return NULL;
+	t->machine->now += t->machine->costs[COST_TLB_HIT];
+	return e->host + (va & ~PAGE_MASK);
 }
 
 int mmsim_load(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, struct mmsim_siginfo *si)
@@ -235,8 +236,11 @@ int mmsim_load(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, str
 	uint8_t *host;
 	int err;
 
-	if (t && dst && access_fast(t, addr, len, TLB_R, &host)) {
-		memcpy(dst, host, len);
+	if (t && dst && (host = access_fast(t, addr, len, TLB_R))) {
+		if (len == 8)
+			memcpy(dst, host, 8);	/* one 64-bit load, the common case */
+		else
+			memcpy(dst, host, len);
 		return MMSIM_ACCESS_OK;
 	}
 	if ((err = check_access_args(t, dst, addr, len, "mmsim_load")))
@@ -250,8 +254,11 @@ int mmsim_store(struct mmsim_task *t, uint64_t addr, const void *src, uint64_t l
 	uint8_t *host;
 	int err;
 
-	if (t && src && access_fast(t, addr, len, TLB_W, &host)) {
-		memcpy(host, src, len);
+	if (t && src && (host = access_fast(t, addr, len, TLB_W))) {
+		if (len == 8)
+			memcpy(host, src, 8);
+		else
+			memcpy(host, src, len);
 		return MMSIM_ACCESS_OK;
 	}
 	if ((err = check_access_args(t, src, addr, len, "mmsim_store")))
