@@ -28,9 +28,10 @@
  * The array holds pointers, not VMAs, so a struct vm_area_struct never moves
  * and the anon_vma and i_mmap lists can link the VMAs themselves.
  *
- * Invariants (mmsim_check verifies them): vmas[i]->vm_end <= vmas[i+1]->vm_start,
- * every VMA is non-empty and page aligned, vm_mm points back at the mm, and
- * the vmacache is NULL or one of the VMAs.
+ * Invariants: vmas[i]->vm_end <= vmas[i+1]->vm_start, every VMA is
+ * non-empty and page aligned, vm_mm points back at the mm (mmsim_check
+ * verifies these), and the vmacache is NULL or one of the VMAs (vma_remove,
+ * do_munmap and vm_area_free clear it, so it never dangles).
  *
  * The system calls follow Linux's ksys_mmap_pgoff(), do_mmap(), mmap_region()
  * and do_vmi_munmap(): the same checks in the same order, so the same errno.
