@@ -553,7 +553,8 @@ int64_t ref_mmap(struct ref_proc *p, uint64_t addr, uint64_t len, int prot, int 
 	if (fixed) {
 		at = addr;
 	} else {
-		uint64_t hint = PG_ALIGN(addr);
+		/* round_hint_to_min masks the hint down to its page. */
+		uint64_t hint = addr & ~(PG - 1);
 
 		if (hint && hint >= REF_MIN_ADDR && hint <= REF_TASK_SIZE - len &&
 		    ref_range_free(p, hint, len))
