@@ -42,6 +42,8 @@
 #define TARGET_LOAD_NS		5.0	/* TLB-hit load: < 5 ns                 */
 #define TARGET_OVERHEAD_PCT	3.0	/* model host memory: <= 3% overhead    */
 
+enum { W_ANON, W_COW, W_ZERO, W_TLB, NR_W };
+
 struct bench_cfg {
 	uint64_t size;			/* anon and zero-page mapping, bytes    */
 	uint64_t cow_size;		/* COW parent mapping, bytes            */
@@ -49,6 +51,7 @@ struct bench_cfg {
 	uint64_t budget_ns;		/* per fault workload and side          */
 	uint64_t tlb_budget_ns;		/* per side of the load loop            */
 	uint64_t tlb_chunk;		/* loads per round of the load loop     */
+	unsigned int only;		/* bit (1 << W_*) per workload to run   */
 	int csv;
 	int quick;
 };
@@ -65,20 +68,23 @@ struct side {
 	char err[ERR_LEN];
 };
 
-enum { W_ANON, W_COW, W_ZERO, W_TLB, NR_W };
-
 struct workload {
 	const char *name;		/* table label                          */
 	const char *key;		/* CSV name                             */
+	const char *opt;		/* its name for --only                  */
 	const char *unit;
 	struct side host, sim;
 };
 
 static struct workload work[NR_W] = {
-	[W_ANON] = { .name = "anon write faults", .key = "anon_write_faults", .unit = "faults/s" },
-	[W_COW]  = { .name = "COW write faults", .key = "cow_write_faults", .unit = "faults/s" },
-	[W_ZERO] = { .name = "zero-page read faults", .key = "zero_page_read_faults", .unit = "faults/s" },
-	[W_TLB]  = { .name = "TLB-hit 8-byte load", .key = "tlb_hit_load", .unit = "ns/load" },
+	[W_ANON] = { .name = "anon write faults", .key = "anon_write_faults",
+		     .opt = "anon", .unit = "faults/s" },
+	[W_COW]  = { .name = "COW write faults", .key = "cow_write_faults",
+		     .opt = "cow", .unit = "faults/s" },
+	[W_ZERO] = { .name = "zero-page read faults", .key = "zero_page_read_faults",
+		     .opt = "zero", .unit = "faults/s" },
+	[W_TLB]  = { .name = "TLB-hit 8-byte load", .key = "tlb_hit_load",
+		     .opt = "tlb", .unit = "ns/load" },
 };
 
 /* What the model costs in host memory, gathered around the mmsim workloads. */
@@ -97,6 +103,12 @@ static int nr_warnings;
 static int progress;			/* progress lines on a terminal only   */
 static volatile uint64_t sink;		/* keeps loaded values alive           */
 static uint64_t host_page;
+
+/* Whether workload w was selected (--only; all of them by default). */
+static int selected(const struct bench_cfg *c, int w)
+{
+	return !!(c->only & (1U << w));
+}
 
 /* Remember a warning; they are printed after the table, next to the figures. */
 static void bench_warn(const char *fmt, ...)
@@ -756,6 +768,8 @@ static void sim_all(const struct bench_cfg *c, struct mem_stats *ms)
 	}
 	if (rc) {
 		for (i = 0; i < NR_W; i++) {
+			if (!selected(c, i))
+				continue;
 			work[i].sim.ran = 1;
 			sim_fail(&work[i].sim, call, rc);
 		}
@@ -764,10 +778,14 @@ static void sim_all(const struct bench_cfg *c, struct mem_stats *ms)
 	ms->meminfo_ok = !sim_mem_used(m, &ms->used_base);
 	ms->used_peak = ms->used_base;
 
-	sim_faults(m, t, c, &work[W_ANON], 1, ms);
-	sim_cow(m, t, c, &work[W_COW], ms);
-	sim_faults(m, t, c, &work[W_ZERO], 0, ms);
-	sim_tlb(m, t, c, &work[W_TLB]);
+	if (selected(c, W_ANON))
+		sim_faults(m, t, c, &work[W_ANON], 1, ms);
+	if (selected(c, W_COW))
+		sim_cow(m, t, c, &work[W_COW], ms);
+	if (selected(c, W_ZERO))
+		sim_faults(m, t, c, &work[W_ZERO], 0, ms);
+	if (selected(c, W_TLB))
+		sim_tlb(m, t, c, &work[W_TLB]);
 	sim_sample(m, ms, 0);
 
 	mmsim_task_exit(t);
@@ -927,6 +945,8 @@ static void print_table(const struct bench_cfg *c, const struct mem_stats *ms)
 		const struct workload *w = &work[i];
 		double r = speedup(w);
 
+		if (!selected(c, i))
+			continue;
 		fmt_value(hv, sizeof(hv), w, &w->host);
 		fmt_value(sv, sizeof(sv), w, &w->sim);
 		if (r > 0.0)
@@ -946,8 +966,10 @@ static void print_table(const struct bench_cfg *c, const struct mem_stats *ms)
 	       "not host time.\n");
 	fmt_fork_ms(hv, sizeof(hv), &work[W_COW].host);
 	fmt_fork_ms(sv, sizeof(sv), &work[W_COW].sim);
-	printf("COW rate counts the child's writes only; fork() is excluded and timed apart: "
-	       "host %s ms, mmsim %s ms per fork of %" PRIu64 " MiB\n", hv, sv, c->cow_size / MIB);
+	if (selected(c, W_COW))
+		printf("COW rate counts the child's writes only; fork() is excluded and timed "
+		       "apart: host %s ms, mmsim %s ms per fork of %" PRIu64 " MiB\n", hv, sv,
+		       c->cow_size / MIB);
 	if (!mem_figures(ms, &x, &y, &z, &mi)) {
 		printf("model host memory: %.1f MiB for %.1f MiB simulated touched "
 		       "(overhead %.1f%%)  target <= 3%%  met: %s\n",
@@ -956,7 +978,7 @@ static void print_table(const struct bench_cfg *c, const struct mem_stats *ms)
 			printf("  (host RSS growth from before boot to the peak; simulated "
 			       "MemTotal-MemFree rose by %.1f MiB at its high-water)\n", mi);
 	} else
-		printf("model host memory: not measured (the mmsim workloads did not run)\n");
+		printf("model host memory: not measured (no mmsim workload held memory)\n");
 	if (nr_warnings)
 		printf("\n");
 	for (i = 0; i < nr_warnings; i++)
@@ -974,7 +996,7 @@ static void csv_num(double v, int ok)
 }
 
 /* The same figures as CSV on stdout; warnings and errors go to stderr. */
-static void print_csv(const struct mem_stats *ms)
+static void print_csv(const struct bench_cfg *c, const struct mem_stats *ms)
 {
 	double x, y, z, mi;
 	int i, met;
@@ -984,6 +1006,8 @@ static void print_csv(const struct mem_stats *ms)
 	for (i = 0; i < NR_W; i++) {
 		const struct workload *w = &work[i];
 
+		if (!selected(c, i))
+			continue;
 		met = target_met(w);
 		printf("%s,%s", w->key, w->unit);
 		csv_num(side_value(w, &w->host), w->host.ok);
@@ -995,15 +1019,17 @@ static void print_csv(const struct mem_stats *ms)
 			w->sim.ok && w->sim.ops);
 		printf(",%lu,%lu\n", w->host.iters, w->sim.iters);
 	}
-	printf("cow_fork,ms/fork");
-	for (i = 0; i < 2; i++) {
+	if (selected(c, W_COW))
+		printf("cow_fork,ms/fork");
+	for (i = 0; i < 2 && selected(c, W_COW); i++) {
 		const struct side *s = i ? &work[W_COW].sim : &work[W_COW].host;
 
 		csv_num(s->iters ? (double)s->fork_ns / 1e6 / (double)s->iters : 0.0,
 			s->ok && s->iters);
 	}
-	printf(",,excluded from COW rate,,,%lu,%lu\n", work[W_COW].host.iters,
-	       work[W_COW].sim.iters);
+	if (selected(c, W_COW))
+		printf(",,excluded from COW rate,,,%lu,%lu\n", work[W_COW].host.iters,
+		       work[W_COW].sim.iters);
 	if (!mem_figures(ms, &x, &y, &z, &mi)) {
 		printf("model_host_memory,MiB,%.6g,%.6g,,host RSS growth vs simulated touched,,,,\n",
 		       x, y);
@@ -1023,7 +1049,7 @@ static void print_csv(const struct mem_stats *ms)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mmsim bench [--quick] [--iterations N] [--size MiB] [--csv]\n"
+		"usage: mmsim bench [--quick] [--iterations N] [--size MiB] [--only LIST] [--csv]\n"
 		"\n"
 		"Runs each workload on mmsim and on this host's kernel and prints both\n"
 		"rates, their ratio and the targets (see bench/README.md):\n"
@@ -1038,6 +1064,7 @@ static void usage(FILE *f)
 		"                   load loop) instead of a time budget\n"
 		"  --size MiB       anon and zero-page mapping size (default 128; the COW\n"
 		"                   parent maps half of it)\n"
+		"  --only LIST      run only these of anon,cow,zero,tlb (to profile one)\n"
 		"  --csv            CSV on stdout instead of the table\n"
 		"  --help           this text\n"
 		"\n"
@@ -1066,6 +1093,38 @@ static int parse_count(const char *opt, const char *s, unsigned long max, unsign
 }
 
 /*
+ * Parse --only's comma-separated workload names (anon,cow,zero,tlb) into a
+ * mask; repeated --only options add up.  0 on success, -1 if invalid.
+ */
+static int parse_only(const char *s, unsigned int *mask)
+{
+	const char *p = s;
+	size_t n;
+	int w;
+
+	if (!s || !*s) {
+		fprintf(stderr, "mmsim bench: --only needs a value (see mmsim bench --help)\n");
+		return -1;
+	}
+	while (*p) {
+		n = strcspn(p, ",");
+		for (w = 0; w < NR_W; w++)
+			if (strlen(work[w].opt) == n && !strncmp(p, work[w].opt, n))
+				break;
+		if (w == NR_W) {
+			fprintf(stderr, "mmsim bench: --only '%s': expected workload names "
+				"from anon, cow, zero, tlb separated by commas\n", s);
+			return -1;
+		}
+		*mask |= 1U << w;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/*
  * Read the options into c.  Returns 0 to run, 1 after --help, 2 on error.
  * Accepts "--opt value" and "--opt=value".
  */
@@ -1086,6 +1145,10 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 			c->quick = 1;
 		} else if (!strcmp(a, "--csv")) {
 			c->csv = 1;
+		} else if (nlen == 6 && !strncmp(a, "--only", nlen)) {
+			val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (parse_only(val, &c->only))
+				return 2;
 		} else if ((nlen == 12 && !strncmp(a, "--iterations", nlen)) ||
 			   (nlen == 6 && !strncmp(a, "--size", nlen))) {
 			val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -1105,6 +1168,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 	if (size_mib)
 		c->size = size_mib * MIB;
 	c->iterations = iters;
+	if (!c->only)
+		c->only = (1U << NR_W) - 1;
 	/* Half for COW: parent plus child copies touch as much as workload 1. */
 	c->cow_size = c->size / 2 >= MIB ? c->size / 2 : MIB;
 	return 0;
@@ -1133,19 +1198,23 @@ int mmsim_bench_main(int argc, char **argv)
 	}
 	progress = isatty(STDERR_FILENO);
 
-	host_faults(&cfg, &work[W_ANON], 1);
-	host_cow(&cfg, &work[W_COW]);
-	host_faults(&cfg, &work[W_ZERO], 0);
-	host_tlb(&cfg, &work[W_TLB]);
+	if (selected(&cfg, W_ANON))
+		host_faults(&cfg, &work[W_ANON], 1);
+	if (selected(&cfg, W_COW))
+		host_cow(&cfg, &work[W_COW]);
+	if (selected(&cfg, W_ZERO))
+		host_faults(&cfg, &work[W_ZERO], 0);
+	if (selected(&cfg, W_TLB))
+		host_tlb(&cfg, &work[W_TLB]);
 	sim_all(&cfg, &ms);
 
 	if (cfg.csv)
-		print_csv(&ms);
+		print_csv(&cfg, &ms);
 	else
 		print_table(&cfg, &ms);
 	fflush(stdout);
 	for (i = 0; i < NR_W; i++)
-		if (!work[i].host.ok || !work[i].sim.ok)
+		if (selected(&cfg, i) && (!work[i].host.ok || !work[i].sim.ok))
 			return 1;
 	return 0;
 }
