@@ -270,6 +270,12 @@ static void walk_level(struct walk_state *ws, uint64_t table, int level, uint64_
 
 static void check_vmas(struct checker *c, struct mm_struct *mm)
 {
+	bool cache_ok = mm->vmacache == NULL;
+
+	for (int i = 0; i < mm->nr_vmas; i++)
+		cache_ok |= mm->vmas[i] == mm->vmacache;
+	if (!cache_ok)
+		problem(c, "mm %llu: vmacache points to a VMA that is not in the mm", (unsigned long long)mm->id);
 	for (int i = 0; i < mm->nr_vmas; i++) {
 		struct vm_area_struct *v = mm->vmas[i];
 		bool linked = false;

@@ -325,7 +325,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) : do_fault(vmf);
 	if (!pte_present(entry))
 		return do_swap_page(vmf);
-	if (pte_protnone(entry))
+	if (pte_protnone(entry) && (vmf->vma->vm_flags & VM_ACCESS_FLAGS))
 		return do_numa_page(vmf);
 	if (vmf->flags & FAULT_FLAG_WRITE) {
 		if (!pte_write(entry))

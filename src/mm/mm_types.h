@@ -168,7 +168,7 @@ struct pglist_data {
 #define VM_UFFD_MINOR   (1ULL << 41)
 
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
-/* Flags whose difference forbids merging two neighbouring VMAs. */
+/* Flags whose difference does not stop two neighbouring VMAs merging. */
 #define VM_NO_MERGE_IGNORE (VM_SOFTDIRTY)
 
 struct vm_area_struct {

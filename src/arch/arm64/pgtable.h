@@ -78,8 +78,9 @@ typedef uint64_t pteval_t;
 #define MT_DEVICE_nGnRnE  3
 
 #define PROT_DEFAULT    (PTE_TYPE_PAGE | PTE_AF | PTE_SHARED)
-#define PAGE_NONE       (PROT_DEFAULT | PTE_ATTRINDX(MT_NORMAL) | PTE_PROT_NONE | PTE_RDONLY | \
-			 PTE_NG | PTE_PXN | PTE_UXN)
+/* PROT_NONE: invalid to the MMU, but still "present" to the kernel. */
+#define PAGE_NONE       ((PROT_DEFAULT & ~PTE_VALID) | PTE_ATTRINDX(MT_NORMAL) | PTE_PROT_NONE | \
+			 PTE_RDONLY | PTE_NG | PTE_PXN | PTE_UXN)
 #define _PAGE_USER      (PROT_DEFAULT | PTE_ATTRINDX(MT_NORMAL) | PTE_NG | PTE_PXN | PTE_USER)
 #define PAGE_SHARED     (_PAGE_USER | PTE_UXN | PTE_WRITE)
 #define PAGE_SHARED_EXEC (_PAGE_USER | PTE_WRITE)
