@@ -25,11 +25,11 @@ local skipped = {}
 -- Report a failed system call; true when rc is a success.
 local function ok(what, rc)
 	if rc == -M.ENOSYS then
-		print(("  %s: not built yet"):format(what))
+		print(("   %s: not built yet"):format(what))
 		skipped[#skipped + 1] = what
 		return false
 	elseif rc < 0 then
-		print(("  %s: failed with %s (%s)"):format(what, ename(rc), M.strerror_last()))
+		print(("   %s: failed with %s (%s)"):format(what, ename(rc), M.strerror_last()))
 		return false
 	end
 	return true
@@ -43,7 +43,7 @@ local function access_ok(what, res, si, rc)
 	if rc and rc < 0 then
 		return ok(what, rc)
 	end
-	print(("  %s: unexpected signal %d code %d at 0x%x"):format(what, si.signo, si.code, si.addr))
+	print(("   %s: unexpected %s"):format(what, tostring(si)))
 	return false
 end
 
@@ -191,6 +191,9 @@ if ok("memfd_create", fd) and ok("ftruncate", t:ftruncate(fd, MiB)) then
 	t:close(fd)
 end
 
+-- Memory while everything is still mapped, for the summary.
+local mem_mid = parse(m:proc_read("meminfo"))
+
 -- ------------------------------------------------- protection fault
 
 print("\n5. mprotect read-only, then store")
@@ -233,10 +236,13 @@ end
 -- ------------------------------------------------------- NUMA migration
 
 if m:nr_nodes() >= 2 and a >= 0 then
-	print("\n7. move_pages: 16 pages to node 1")
+	-- The first half: the child's writes copied it, so the parent's pages
+	-- are mapped once.  Pages still shared with the child stay put, as
+	-- MPOL_MF_MOVE leaves shared pages alone in Linux.
+	print("\n7. move_pages: 16 of the parent's own pages to node 1")
 	local pages, nodes = {}, {}
 	for i = 1, 16 do
-		pages[i] = a + LEN - i * PAGE
+		pages[i] = a + (i - 1) * PAGE
 		nodes[i] = 1
 	end
 	local rc, status = t:move_pages(pages, nodes, M.MPOL_MF_MOVE)
@@ -287,10 +293,10 @@ for _, k in ipairs(names) do
 	print(("  %-28s %+d"):format(k, vm1[k] - (vm0[k] or 0)))
 end
 
-print("\nMemory (kB)            before      after")
+print("\nMemory (kB)            before     mapped      after")
 for _, k in ipairs({ "MemFree", "AnonPages", "Shmem", "Cached", "PageTables", "SwapFree" }) do
 	if mem0[k] or mem1[k] then
-		print(("  %-16s %10d %10d"):format(k, mem0[k] or 0, mem1[k] or 0))
+		print(("  %-16s %10d %10d %10d"):format(k, mem0[k] or 0, mem_mid[k] or 0, mem1[k] or 0))
 	end
 end
 

@@ -41,7 +41,8 @@ consistent("move")
 rc, status = t:move_pages(pages, nil, 0)
 for i = 1, n do
 	assert(status[i] == 1, ("page %d reported on %d after the move"):format(i, status[i]))
-	assert(t:load(pages[i], 7) == ("page %d"):format(i), "migration lost page " .. i)
+	local want = ("page %d"):format(i)
+	assert(t:load(pages[i], #want) == want, "migration lost page " .. i)
 end
 
 -- A page never touched has no node: -ENOENT; a bad node: -ENODEV.
