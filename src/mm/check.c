@@ -433,6 +433,15 @@ static void check_frames(struct checker *c)
 			continue;
 		}
 		in_use++;
+		if (p->flags & PG_head) {
+			/* A compound page: its tails are accounted with the head. */
+			for (uint64_t i = 1; i < (1ULL << p->order); i++)
+				if (!(p[i].flags & PG_tail))
+					problem(c, "pfn 0x%llx: tail %llu of a compound page lacks PG_tail",
+						PFN(c, p), (unsigned long long)i);
+			in_use += (1ULL << p->order) - 1;
+			pfn += (1ULL << p->order) - 1;
+		}
 		if (p->flags & PG_table)
 			c->node_tables[p->nid]++;
 		if (p->flags & PG_lru) {
