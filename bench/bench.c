@@ -63,6 +63,8 @@ struct side {
 	unsigned long iters;		/* timed iterations                     */
 	uint64_t ops;			/* faults or loads in the timed part    */
 	uint64_t ns;			/* host wall-clock ns of the timed part */
+	uint64_t *iter_ns;		/* ns of each timed iteration           */
+	unsigned long cap;		/* room in iter_ns                      */
 	uint64_t sim_ns;		/* simulated ns of the access loops     */
 	uint64_t fork_ns;		/* COW only: wall-clock ns in fork()    */
 	char err[ERR_LEN];
@@ -120,6 +122,28 @@ static void bench_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(warnings[nr_warnings++], ERR_LEN, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Account one timed iteration of ops operations that took ns.  Each
+ * iteration's time is kept so the figure can be the median iteration.
+ */
+static void side_add(struct side *s, uint64_t ops, uint64_t ns)
+{
+	uint64_t *p;
+
+	if (s->iters == s->cap) {
+		p = realloc(s->iter_ns, (s->cap ? 2 * s->cap : 64) * sizeof(*p));
+		if (p) {
+			s->iter_ns = p;
+			s->cap = s->cap ? 2 * s->cap : 64;
+		}
+	}
+	if (s->iters < s->cap)
+		s->iter_ns[s->iters] = ns;
+	s->iters++;
+	s->ops += ops;
+	s->ns += ns;
 }
 
 /* Record why one side of a workload could not be measured. */
@@ -215,6 +239,27 @@ static int want_more(const struct bench_cfg *c, unsigned long done, uint64_t sta
 /* ------------------------------------------------------------------ host */
 
 /*
+ * Warn when other processes keep the host busy: both columns are then
+ * slowed by an unknown amount (the median iteration absorbs some of it).
+ */
+static void check_host_load(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double load1;
+	FILE *f;
+	int n;
+
+	f = fopen("/proc/loadavg", "r");
+	if (!f)
+		return;
+	n = fscanf(f, "%lf", &load1);
+	fclose(f);
+	if (n == 1 && cpus > 0 && load1 >= 0.5 * (double)cpus)
+		bench_warn("the host was busy when the bench started (load average %.2f on "
+			   "%ld CPUs): host and mmsim figures are both noisy", load1, cpus);
+}
+
+/*
  * One host iteration of workloads 1 and 3: mmap, touch one word per page
  * (8-byte store, or 1-byte load for the zero page), munmap.  The whole
  * sequence is timed, as page_fault1 does; *faults is the minor-fault delta.
@@ -275,9 +320,7 @@ static void host_faults(const struct bench_cfg *c, struct workload *w, int write
 			start = now_ns();	/* warm-up done */
 			continue;
 		}
-		s->iters++;
-		s->ops += pages;
-		s->ns += ns;
+		side_add(s, pages, ns);
 	}
 	s->ok = 1;
 }
@@ -385,9 +428,7 @@ static void host_cow(const struct bench_cfg *c, struct workload *w)
 			start = now_ns();	/* warm-up done */
 			continue;
 		}
-		s->iters++;
-		s->ops += pages;
-		s->ns += msg.ns;
+		side_add(s, pages, msg.ns);
 		s->fork_ns += fork_ns;
 		s->ok = 1;
 	}
@@ -428,9 +469,7 @@ static void host_tlb(const struct bench_cfg *c, struct workload *w)
 			start = now_ns();	/* warm-up done */
 			continue;
 		}
-		s->ns += now_ns() - t0;
-		s->iters++;
-		s->ops += c->tlb_chunk;
+		side_add(s, c->tlb_chunk, now_ns() - t0);
 	}
 	sink += sum;
 	munmap(p, len);
@@ -584,9 +623,7 @@ static int sim_fault_iter(struct mmsim_machine *m, struct mmsim_task *t,
 	sim_check_faults(w, f0, f1, pages);
 	if (sample)
 		return 0;	/* warm-up */
-	s->iters++;
-	s->ops += pages;
-	s->ns += t1 - t0;
+	side_add(s, pages, t1 - t0);
 	s->sim_ns += s1 - s0;
 	return 0;
 }
@@ -678,9 +715,7 @@ static void sim_cow(struct mmsim_machine *m, struct mmsim_task *t, const struct 
 			start = now_ns();	/* warm-up done */
 			continue;
 		}
-		s->iters++;
-		s->ops += pages;
-		s->ns += t2;
+		side_add(s, pages, t2);
 		s->sim_ns += s1 - s0;
 		s->fork_ns += t1 - t0;
 		s->ok = 1;
@@ -729,10 +764,8 @@ static void sim_tlb(struct mmsim_machine *m, struct mmsim_task *t, const struct 
 			start = now_ns();	/* warm-up filled the TLB */
 			continue;
 		}
-		s->ns += now_ns() - t0;
+		side_add(s, c->tlb_chunk, now_ns() - t0);
 		s->sim_ns += mmsim_now(m) - s0;
-		s->iters++;
-		s->ops += c->tlb_chunk;
 	}
 	f1 = sim_pgfault(m);
 	if (f0 >= 0 && f1 >= 0 && f1 != f0)
@@ -794,16 +827,44 @@ static void sim_all(const struct bench_cfg *c, struct mem_stats *ms)
 
 /* ---------------------------------------------------------------- output */
 
-/* ops per second of a measured side (wall clock). */
-static double side_rate(const struct side *s)
+/* qsort comparison of two iteration times. */
+static int cmp_u64(const void *a, const void *b)
 {
-	return s->ns ? (double)s->ops * 1e9 / (double)s->ns : 0.0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-/* Wall-clock ns per op of a measured side. */
+/*
+ * Wall-clock ns per op of a measured side, from its median iteration (every
+ * iteration does the same number of ops).  The median, not the mean, because
+ * the host is often shared: an iteration that another process preempted
+ * should not move the figure, and the same rule applies to both sides.
+ * Sorts the side's samples in place, which changes no figure.
+ */
 static double side_ns_per_op(const struct side *s)
 {
-	return s->ops ? (double)s->ns / (double)s->ops : 0.0;
+	double per_iter, med;
+
+	if (!s->ops || !s->iters)
+		return 0.0;
+	per_iter = (double)s->ops / (double)s->iters;
+	if (s->iters > s->cap)	/* out of memory for samples: the mean */
+		return (double)s->ns / (double)s->ops;
+	qsort(s->iter_ns, s->iters, sizeof(*s->iter_ns), cmp_u64);
+	if (s->iters % 2)
+		med = (double)s->iter_ns[s->iters / 2];
+	else
+		med = ((double)s->iter_ns[s->iters / 2 - 1] + (double)s->iter_ns[s->iters / 2]) / 2;
+	return med / per_iter;
+}
+
+/* ops per second of a measured side (wall clock, median iteration). */
+static double side_rate(const struct side *s)
+{
+	double ns = side_ns_per_op(s);
+
+	return ns > 0.0 ? 1e9 / ns : 0.0;
 }
 
 /* The figure a workload is shown with: a rate, or ns per load. */
@@ -1184,6 +1245,8 @@ int mmsim_bench_main(int argc, char **argv)
 
 	/* A second call in one process starts from a clean slate. */
 	for (i = 0; i < NR_W; i++) {
+		free(work[i].host.iter_ns);
+		free(work[i].sim.iter_ns);
 		memset(&work[i].host, 0, sizeof(work[i].host));
 		memset(&work[i].sim, 0, sizeof(work[i].sim));
 	}
@@ -1197,6 +1260,7 @@ int mmsim_bench_main(int argc, char **argv)
 		return 2;
 	}
 	progress = isatty(STDERR_FILENO);
+	check_host_load();
 
 	if (selected(&cfg, W_ANON))
 		host_faults(&cfg, &work[W_ANON], 1);
@@ -1213,8 +1277,14 @@ int mmsim_bench_main(int argc, char **argv)
 	else
 		print_table(&cfg, &ms);
 	fflush(stdout);
-	for (i = 0; i < NR_W; i++)
+	rc = 0;
+	for (i = 0; i < NR_W; i++) {
 		if (selected(&cfg, i) && (!work[i].host.ok || !work[i].sim.ok))
-			return 1;
-	return 0;
+			rc = 1;
+		free(work[i].host.iter_ns);
+		free(work[i].sim.iter_ns);
+		work[i].host.iter_ns = work[i].sim.iter_ns = NULL;
+		work[i].host.cap = work[i].sim.cap = 0;
+	}
+	return rc;
 }
