@@ -678,7 +678,6 @@ static uint64_t pte_pagemap_entry(struct mmsim_machine *m, pteval_t pte)
 {
 	uint64_t frame = 0, flags = 0;
 	struct page *p = NULL;
-	bool migration = false;
 
 	if (pte_present(pte)) {
 		frame = pte_pfn(pte);
@@ -691,8 +690,8 @@ static uint64_t pte_pagemap_entry(struct mmsim_machine *m, pteval_t pte)
 		if (is_pfn_swap_entry(e))
 			off &= SWP_PFN_MASK;
 		frame = swp_type(e) | (off << MAX_SWAPFILES_SHIFT);
+		/* Every non-present entry, pte markers included, is PM_SWAP. */
 		flags |= PM_SWAP;
-		migration = is_migration_entry(e);
 		if (is_pfn_swap_entry(e))
 			p = pfn_swap_entry_page(m, e);
 		if (is_pte_marker_entry(e) && (swp_offset(e) & PTE_MARKER_UFFD_WP))
@@ -700,7 +699,11 @@ static uint64_t pte_pagemap_entry(struct mmsim_machine *m, pteval_t pte)
 	}
 	if (p && !PageAnon(compound_head(m, p)))
 		flags |= PM_FILE;
-	if (p && !migration && page_mapcount(m, p) == 1)
+	/*
+	 * Exclusive only for a mapped page: a migration or hwpoison entry says
+	 * nothing about who else maps the frame (the 6.6 stable rule).
+	 */
+	if (p && (flags & PM_PRESENT) && page_mapcount(m, p) == 1)
 		flags |= PM_MMAP_EXCLUSIVE;
 	return (frame & PM_PFRAME_MASK) | flags;
 }
