@@ -122,27 +122,30 @@ static uint64_t committed_pages(struct mmsim_machine *m)
 	return pages;
 }
 
-/* Pages in CMA pageblocks (totalcma_pages). */
+/* Pages of a zone in CMA pageblocks (zone_cma_pages). */
+uint64_t zone_cma_pages(struct mmsim_machine *m, struct zone *z)
+{
+	uint64_t end = z->zone_start_pfn + z->spanned_pages, pages = 0, pfn;
+
+	if (!populated_zone(z))
+		return 0;
+	for (pfn = z->zone_start_pfn; pfn < end; pfn += pageblock_nr_pages)
+		if (pfn_valid(m, pfn) && page_zone(m, pfn_to_page(m, pfn)) == z &&
+		    get_pageblock_migratetype(m, pfn) == MIGRATE_CMA)
+			pages += end - pfn < pageblock_nr_pages ? end - pfn : pageblock_nr_pages;
+	return pages;
+}
+
+/* totalcma_pages */
 static uint64_t total_cma_pages(struct mmsim_machine *m)
 {
-	uint64_t pages = 0, pfn;
+	uint64_t pages = 0;
 	unsigned int nid;
 	int zid;
 
-	for (nid = 0; nid < m->nr_nodes; nid++) {
-		for (zid = 0; zid < MAX_NR_ZONES; zid++) {
-			struct zone *z = &m->nodes[nid].node_zones[zid];
-			uint64_t end = z->zone_start_pfn + z->spanned_pages;
-
-			if (!populated_zone(z))
-				continue;
-			for (pfn = z->zone_start_pfn; pfn < end; pfn += pageblock_nr_pages)
-				if (pfn_valid(m, pfn) && page_zone(m, pfn_to_page(m, pfn)) == z &&
-				    get_pageblock_migratetype(m, pfn) == MIGRATE_CMA)
-					pages += end - pfn < pageblock_nr_pages ? end - pfn
-										: pageblock_nr_pages;
-		}
-	}
+	for (nid = 0; nid < m->nr_nodes; nid++)
+		for (zid = 0; zid < MAX_NR_ZONES; zid++)
+			pages += zone_cma_pages(m, &m->nodes[nid].node_zones[zid]);
 	return pages;
 }
 

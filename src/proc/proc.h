@@ -52,6 +52,7 @@ uint64_t global_zone_state(struct mmsim_machine *m, enum zone_stat_item i);
 uint64_t global_node_state(struct mmsim_machine *m, enum node_stat_item i);
 uint64_t global_numa_state(struct mmsim_machine *m, enum numa_stat_item i);
 uint64_t calc_totalreserve_pages(struct mmsim_machine *m);
+uint64_t zone_cma_pages(struct mmsim_machine *m, struct zone *z);
 
 /* proc/task_mmu.c */
 void proc_maps_show(struct mmsim_task *t, struct seqbuf *s);

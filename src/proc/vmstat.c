@@ -165,6 +165,8 @@ static const char *const migratetype_names[MIGRATE_TYPES] = {
 	[MIGRATE_ISOLATE] = "Isolate",
 };
 
+static int first_populated_zone(const struct pglist_data *pg);
+
 static uint64_t zone_end_pfn(const struct zone *z)
 {
 	return z->zone_start_pfn + z->spanned_pages;
@@ -289,7 +291,7 @@ void proc_pagetypeinfo_show(struct mmsim_machine *m, struct seqbuf *s)
 
 	for (nid = 0; nid < m->nr_nodes; nid++) {
 		/* Memoryless nodes print nothing. */
-		if (!m->nodes[nid].node_present_pages)
+		if (first_populated_zone(&m->nodes[nid]) < 0)
 			continue;
 		pagetypeinfo_node(m, &m->nodes[nid], s, metadata);
 	}
@@ -359,7 +361,7 @@ static void zoneinfo_zone(struct mmsim_machine *m, struct pglist_data *pg, int z
 		   (unsigned long long)z->spanned_pages,
 		   (unsigned long long)z->present_pages,
 		   (unsigned long long)z->managed_pages,
-		   0ULL);
+		   (unsigned long long)zone_cma_pages(m, z));
 	seq_printf(s, "\n        protection: (%lld", (long long)z->lowmem_reserve[0]);
 	for (i = 1; i < MAX_NR_ZONES; i++)
 		seq_printf(s, ", %lld", (long long)z->lowmem_reserve[i]);
