@@ -195,14 +195,10 @@ static bool machine_has_metadata(struct mmsim_machine *m)
 
 			if (!populated_zone(z))
 				continue;
-			for (pfn = z->zone_start_pfn & ~(pageblock_nr_pages - 1);
-			     pfn < zone_end_pfn(z); pfn += pageblock_nr_pages) {
-				uint64_t p = pfn < z->zone_start_pfn ? z->zone_start_pfn : pfn;
-
-				if (block_in_zone(m, z, p) &&
-				    get_pageblock_migratetype(m, p) == MIGRATE_METADATA)
+			for (pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += pageblock_nr_pages)
+				if (block_in_zone(m, z, pfn) &&
+				    get_pageblock_migratetype(m, pfn) == MIGRATE_METADATA)
 					return true;
-			}
 		}
 	}
 	return false;
