@@ -31,6 +31,13 @@
 #include "bench.h"
 
 #define MIB		((uint64_t)1 << 20)
+
+/*
+ * The host side measures the host kernel, so its loops must touch only the
+ * mapping: a sanitizer's shadow accesses would add page faults of their own
+ * (and time) under make SAN=asan or SAN=tsan.
+ */
+#define HOST_LOOP	__attribute__((no_sanitize("address", "thread")))
 #define SIM_PAGE	4096ULL		/* arm64 4 KiB granule of the model  */
 #define TLB_PAGES	16ULL		/* working set of the load loop       */
 #define MAX_ITERS	100000UL
@@ -101,6 +108,7 @@ struct mem_stats {
 };
 
 static char warnings[MAX_WARN][ERR_LEN];
+static unsigned long warn_count[MAX_WARN];	/* times each one was raised */
 static int nr_warnings;
 static int progress;			/* progress lines on a terminal only   */
 static volatile uint64_t sink;		/* keeps loaded values alive           */
@@ -112,16 +120,42 @@ static int selected(const struct bench_cfg *c, int w)
 	return !!(c->only & (1U << w));
 }
 
-/* Remember a warning; they are printed after the table, next to the figures. */
+/*
+ * Remember a warning; they are printed after the table, next to the figures.
+ * One raised by every iteration is kept once, with a count.
+ */
 static void bench_warn(const char *fmt, ...)
 {
+	char msg[ERR_LEN];
 	va_list ap;
+	int i;
 
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < nr_warnings; i++) {
+		if (!strcmp(warnings[i], msg)) {
+			warn_count[i]++;
+			return;
+		}
+	}
 	if (nr_warnings == MAX_WARN)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(warnings[nr_warnings++], ERR_LEN, fmt, ap);
-	va_end(ap);
+	memcpy(warnings[nr_warnings], msg, sizeof(msg));
+	warn_count[nr_warnings++] = 1;
+}
+
+/* Print the warnings, each with how many times it was raised if more than once. */
+static void print_warnings(FILE *f, const char *prefix)
+{
+	int i;
+
+	for (i = 0; i < nr_warnings; i++) {
+		if (warn_count[i] > 1)
+			fprintf(f, "%swarning: %s (%lu times)\n", prefix, warnings[i], warn_count[i]);
+		else
+			fprintf(f, "%swarning: %s\n", prefix, warnings[i]);
+	}
 }
 
 /*
@@ -264,7 +298,7 @@ static void check_host_load(void)
  * (8-byte store, or 1-byte load for the zero page), munmap.  The whole
  * sequence is timed, as page_fault1 does; *faults is the minor-fault delta.
  */
-static int host_fault_iter(const struct bench_cfg *c, int write, uint64_t *ns, long *faults)
+static HOST_LOOP int host_fault_iter(const struct bench_cfg *c, int write, uint64_t *ns, long *faults)
 {
 	uint64_t t0, t1, off, sum = 0;
 	long f0, f1;
@@ -314,7 +348,7 @@ static void host_faults(const struct bench_cfg *c, struct workload *w, int write
 		/* A stray fault on the stack or in libc may add one or two. */
 		if (faults < (long)pages || faults > (long)pages + 16)
 			bench_warn("host %s: %ld minor faults for %" PRIu64 " pages "
-				   "(transparent huge pages or fault-around?)",
+				   "(huge pages, or a sanitizer's shadow memory?)",
 				   w->name, faults, pages);
 		if (i == 0) {
 			start = now_ns();	/* warm-up done */
@@ -337,7 +371,7 @@ struct cow_msg {
  * inherited mapping (one COW fault each), timing only the writes, and send
  * the time and the fault count to the parent.  Only async-signal-safe calls.
  */
-static _Noreturn void host_cow_child(int fd, char *p, uint64_t size)
+static _Noreturn HOST_LOOP void host_cow_child(int fd, char *p, uint64_t size)
 {
 	struct cow_msg msg = { 0 };
 	uint64_t t0, t1, off;
@@ -446,7 +480,7 @@ static inline uint64_t tlb_off(uint64_t i)
 }
 
 /* Workload 4 on the host: a plain volatile 8-byte load loop, for reference. */
-static void host_tlb(const struct bench_cfg *c, struct workload *w)
+static HOST_LOOP void host_tlb(const struct bench_cfg *c, struct workload *w)
 {
 	uint64_t len = TLB_PAGES * SIM_PAGE, i, t0, sum = 0, start = 0;
 	struct side *s = &w->host;
@@ -1042,8 +1076,7 @@ static void print_table(const struct bench_cfg *c, const struct mem_stats *ms)
 		printf("model host memory: not measured (no mmsim workload held memory)\n");
 	if (nr_warnings)
 		printf("\n");
-	for (i = 0; i < nr_warnings; i++)
-		printf("warning: %s\n", warnings[i]);
+	print_warnings(stdout, "");
 	print_errors(stdout, "");
 }
 
@@ -1099,8 +1132,7 @@ static void print_csv(const struct bench_cfg *c, const struct mem_stats *ms)
 		printf("model_memory_overhead,%%,,%.6g,,overhead<=3%%,%s,,,\n", z,
 		       z <= TARGET_OVERHEAD_PCT ? "yes" : "no");
 	}
-	for (i = 0; i < nr_warnings; i++)
-		fprintf(stderr, "mmsim bench: warning: %s\n", warnings[i]);
+	print_warnings(stderr, "mmsim bench: ");
 	print_errors(stderr, "mmsim bench: ");
 }
 
