@@ -42,6 +42,7 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->thp_defrag = 3;		/* madvise */
 	m->thp_use_zero_page = 1;
 	m->next_pid = 100;
+	m->next_inode_id = 1;		/* inode 0 is never used */
 	INIT_LIST_HEAD(&m->tasks);
 	INIT_LIST_HEAD(&m->mms);
 	INIT_LIST_HEAD(&m->pins);
@@ -90,6 +91,7 @@ static int parse_bootargs(struct mmsim_machine *m, const char *args)
 			if (*end || !v)
 				return seterr(-MMSIM_EINVAL, "bootargs: min_free_kbytes=%s: expected a positive number", val);
 			m->min_free_kbytes = v;
+			m->min_free_kbytes_set = true;
 		} else if (strcmp(tok, "arm64.nomte") && strncmp(tok, "mte_tag_storage", 15) &&
 			   strcmp(tok, "console") && strncmp(tok, "earlycon", 8)) {
 			size_t l = strlen(unknown);
@@ -208,6 +210,38 @@ static void pb_zone_mark(struct mmsim_machine *m, uint64_t start, uint64_t end, 
 }
 
 /*
+ * reserve_memmap - a Linux kernel keeps its struct page array (64 bytes a
+ * frame) in RAM, allocated per node from the top of the node's memory, and
+ * that memory is never managed.  The model's memmap lives in host memory,
+ * but it reserves the same simulated RAM so MemTotal and the zones' managed
+ * counts come out as a kernel's would.
+ */
+static void reserve_memmap(struct mmsim_machine *m)
+{
+	for (unsigned int n = 0; n < m->nr_nodes; n++) {
+		uint64_t present = 0, need;
+		struct usable_range *top = NULL;
+
+		for (unsigned int i = 0; i < m->nr_usable; i++)
+			if (m->usable[i].nid == n) {
+				present += m->usable[i].end - m->usable[i].start;
+				if (!top || m->usable[i].start > top->start)
+					top = &m->usable[i];
+			}
+		need = (present * sizeof(struct page) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+		if (!top || top->end - top->start <= need)
+			continue;
+		top->end -= need;
+		for (uint64_t pfn = top->end; pfn < top->end + need; pfn++)
+			pfn_to_page(m, pfn)->flags |= PG_reserved;
+		printk(m, "Node %u: memmap at [mem 0x%016llx-0x%016llx], %llu KiB reserved", n,
+		       (unsigned long long)(top->end << PAGE_SHIFT),
+		       (unsigned long long)(((top->end + need) << PAGE_SHIFT) - 1),
+		       (unsigned long long)(need << (PAGE_SHIFT - 10)));
+	}
+}
+
+/*
  * memmap_init - lay out nodes and zones from the memory ranges, and the
  * usable ranges (memory minus reservations) that page_alloc_init() frees.
  * Only reserved frames get their struct page written here: the memmap of
@@ -243,6 +277,7 @@ static int memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 				return err;
 		}
 	}
+	reserve_memmap(m);
 	for (unsigned int r = 0; r < dt->nr_reserved; r++) {
 		const struct dt_reserved *rv = &dt->reserved[r];
 		uint64_t start = rv->base >> PAGE_SHIFT, end = (rv->base + rv->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
@@ -389,9 +424,16 @@ static int machine_boot(struct mmsim_machine *m, const struct mmsim_options *o)
 		return ret;
 	if ((ret = zero_page_init(m)))
 		return ret;
-	printk(m, "Memory: %lluK/%lluK available",
-	       (unsigned long long)(global_free_pages(m) << (PAGE_SHIFT - 10)),
-	       (unsigned long long)(m->totalram_pages << (PAGE_SHIFT - 10)));
+	{
+		uint64_t physpages = 0;
+
+		for (unsigned int n = 0; n < m->nr_nodes; n++)
+			physpages += m->nodes[n].node_present_pages;
+		printk(m, "Memory: %lluK/%lluK available (%lluK reserved)",
+		       (unsigned long long)(global_free_pages(m) << (PAGE_SHIFT - 10)),
+		       (unsigned long long)(physpages << (PAGE_SHIFT - 10)),
+		       (unsigned long long)((physpages - m->totalram_pages) << (PAGE_SHIFT - 10)));
+	}
 	printk(m, "smp: Brought up %u node%s, %u CPU%s", m->nr_nodes, m->nr_nodes > 1 ? "s" : "",
 	       m->nr_cpus, m->nr_cpus > 1 ? "s" : "");
 	return 0;

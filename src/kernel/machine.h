@@ -154,6 +154,7 @@ struct mmsim_machine {
 	int overcommit_ratio;
 	int numa_balancing;
 	uint64_t min_free_kbytes;
+	bool min_free_kbytes_set;       /* given on the command line            */
 	int watermark_scale_factor;
 	int max_map_count;
 	int thp_enabled;                /* 0 never, 1 madvise, 2 always             */

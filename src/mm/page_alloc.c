@@ -647,23 +647,27 @@ static uint64_t int_sqrt(uint64_t x)
 	return r;
 }
 
+/* Linux's default min_free_kbytes: sqrt(16 * lowmem_kbytes), within [128, 262144]. */
+static void init_min_free_kbytes(struct mmsim_machine *m)
+{
+	uint64_t lowmem_kb = m->totalram_pages * (PAGE_SIZE / 1024);
+
+	m->min_free_kbytes = int_sqrt(lowmem_kb * 16);
+	if (m->min_free_kbytes < 128)
+		m->min_free_kbytes = 128;
+	if (m->min_free_kbytes > 262144)
+		m->min_free_kbytes = 262144;
+}
+
 /*
  * setup_per_zone_wmarks - Linux's watermarks: min_free_kbytes split between
  * zones by size, low and high each a further max(min/4, managed * scale/10000)
- * above.  min_free_kbytes defaults to sqrt(16 * lowmem_kbytes), clamped.
+ * above.
  */
 void setup_per_zone_wmarks(struct mmsim_machine *m)
 {
-	uint64_t lowmem_kb = m->totalram_pages * (PAGE_SIZE / 1024);
 	uint64_t pages_min, total = 0;
 
-	if (!m->min_free_kbytes) {
-		m->min_free_kbytes = int_sqrt(lowmem_kb * 16);
-		if (m->min_free_kbytes < 128)
-			m->min_free_kbytes = 128;
-		if (m->min_free_kbytes > 262144)
-			m->min_free_kbytes = 262144;
-	}
 	pages_min = m->min_free_kbytes >> (PAGE_SHIFT - 10);
 	for (unsigned int n = 0; n < m->nr_nodes; n++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
@@ -771,6 +775,8 @@ int page_alloc_init(struct mmsim_machine *m)
 				z->pcp[c].high = 6 * batch;
 			}
 		}
+	if (!m->min_free_kbytes_set)
+		init_min_free_kbytes(m);
 	setup_per_zone_wmarks(m);
 	return 0;
 }
