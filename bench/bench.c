@@ -38,6 +38,7 @@
  * (and time) under make SAN=asan or SAN=tsan.
  */
 #define HOST_LOOP	__attribute__((no_sanitize("address", "thread")))
+
 #define SIM_PAGE	4096ULL		/* arm64 4 KiB granule of the model  */
 #define TLB_PAGES	16ULL		/* working set of the load loop       */
 #define MAX_ITERS	100000UL
@@ -548,7 +549,7 @@ static int sim_mem_used(struct mmsim_machine *m, uint64_t *used)
 {
 	unsigned long long total = 0, free_kb = 0;
 	int have_total = 0, have_free = 0;
-	char buf[8192], *line;
+	char buf[16384], *line;
 	ssize_t n;
 
 	n = mmsim_proc_read(m, NULL, "meminfo", buf, sizeof(buf) - 1);
@@ -588,12 +589,9 @@ static void sim_sample(struct mmsim_machine *m, struct mem_stats *ms, uint64_t t
 /* Check the pgfault delta of one mmsim iteration against the pages touched. */
 static void sim_check_faults(const struct workload *w, int64_t f0, int64_t f1, uint64_t pages)
 {
-	static int warned_missing;
-
 	if (f0 < 0 || f1 < 0) {
-		if (!warned_missing++)
-			bench_warn("mmsim vmstat \"pgfault\" unavailable (%" PRId64 "): "
-				   "fault counts not checked", f0 < 0 ? f0 : f1);
+		bench_warn("mmsim vmstat \"pgfault\" unavailable (%" PRId64 "): "
+			   "fault counts not checked", f0 < 0 ? f0 : f1);
 		return;
 	}
 	if ((uint64_t)(f1 - f0) != pages)
