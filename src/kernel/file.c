@@ -107,9 +107,8 @@ int mmsim_memfd_create(struct mmsim_task *t, const char *name, unsigned int flag
 	struct file *f;
 	int err, fd;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	if (!name)
 		return seterr(-MMSIM_EFAULT, "memfd_create: name is NULL");
 	if (flags & ~known)
@@ -156,9 +155,8 @@ int mmsim_ftruncate(struct mmsim_task *t, int fd, uint64_t len)
 	struct file *f;
 	int err;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	if ((err = memfd_get(t, fd, "ftruncate", &f)))
 		return err;
 	if (len > (uint64_t)INT64_MAX)
@@ -173,9 +171,8 @@ int mmsim_fallocate(struct mmsim_task *t, int fd, int mode, uint64_t off, uint64
 	struct file *f;
 	int err;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	if ((err = memfd_get(t, fd, "fallocate", &f)))
 		return err;
 	if ((int64_t)off < 0 || (int64_t)len <= 0)
@@ -217,9 +214,8 @@ int mmsim_close(struct mmsim_task *t, int fd)
 	struct file *f;
 	int err;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	f = fget(t, fd);
 	if (!f)
 		return seterr(-MMSIM_EBADF, "close: fd %d is not open", fd);

@@ -242,6 +242,15 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
 int task_check_alive(struct mmsim_task *t);
 void kill_process(struct mmsim_machine *m, int tgid);
+/* System-call entry: the task must be alive (-ESRCH, reason set); charges the entry cost. */
+static inline int syscall_enter(struct mmsim_task *t)
+{
+	int err = task_check_alive(t);
+
+	if (!err)
+		charge(t->machine, COST_SYSCALL);
+	return err;
+}
 void task_update_fastpath(struct mmsim_task *t);
 
 /* kernel/file.c */

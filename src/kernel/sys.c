@@ -12,9 +12,8 @@ int mmsim_prctl(struct mmsim_task *t, int option, uint64_t a2, uint64_t a3, uint
 	const uint64_t valid = MMSIM_PR_TAGGED_ADDR_ENABLE | MMSIM_PR_MTE_TCF_MASK | MMSIM_PR_MTE_TAG_MASK;
 	int err;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	switch (option) {
 	case MMSIM_PR_SET_TAGGED_ADDR_CTRL:
 		if (a3 || a4 || a5)

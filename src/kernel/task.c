@@ -129,11 +129,10 @@ int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 	struct mmsim_task *c;
 	int err;
 
-	if ((err = task_check_alive(parent)))
+	if ((err = syscall_enter(parent)))
 		return err;
 	if (!child)
 		return seterr(-MMSIM_EINVAL, "mmsim_fork: child is NULL");
-	charge(parent->machine, COST_SYSCALL);
 	c = task_alloc(parent->machine);
 	if (!c)
 		return seterr(-MMSIM_ENOMEM, "fork: out of host memory");

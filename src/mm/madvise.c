@@ -238,12 +238,10 @@ int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int adv
 	uint64_t len, end;
 	int unmapped = 0, err;
 
-	/* -ESRCH for a killed task, with the reason already set. */
-	err = task_check_alive(t);
+	err = syscall_enter(t);
 	if (err)
 		return err;
 	mm = t->mm;
-	charge(t->machine, COST_SYSCALL);
 
 	start = untagged_addr(start);
 	if (!madvise_behavior_valid(advice))

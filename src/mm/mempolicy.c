@@ -124,9 +124,8 @@ int mmsim_set_mempolicy(struct mmsim_task *t, int mode, const uint64_t *nodemask
 	uint64_t mask;
 	int err, flags = mode & MPOL_MODE_FLAGS;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	mode &= ~MPOL_MODE_FLAGS;
 	if ((flags & MMSIM_MPOL_F_STATIC_NODES) && (flags & MMSIM_MPOL_F_RELATIVE_NODES))
 		return seterr(-MMSIM_EINVAL, "set_mempolicy: STATIC_NODES and RELATIVE_NODES together");
@@ -169,9 +168,8 @@ int mmsim_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode, con
 	uint64_t mask, start, end;
 	int err, mflags = mode & MPOL_MODE_FLAGS;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	mode &= ~MPOL_MODE_FLAGS;
 	start = untagged_addr(addr);
 	if (flags & ~(unsigned int)(MMSIM_MPOL_MF_STRICT | MMSIM_MPOL_MF_MOVE | MMSIM_MPOL_MF_MOVE_ALL))

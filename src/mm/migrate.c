@@ -204,10 +204,9 @@ int64_t mmsim_move_pages(struct mmsim_task *t, uint64_t count, const uint64_t *p
 	int64_t not_moved = 0;
 	int err;
 
-	if ((err = task_check_alive(t)))
+	if ((err = syscall_enter(t)))
 		return err;
 	m = t->machine;
-	charge(m, COST_SYSCALL);
 	if (flags & ~(MMSIM_MPOL_MF_MOVE | MMSIM_MPOL_MF_MOVE_ALL))
 		return seterr(-MMSIM_EINVAL, "move_pages: unknown flags 0x%x", flags);
 	if (!count)

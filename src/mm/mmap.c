@@ -760,13 +760,11 @@ int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, 
 	int type = flags & MMSIM_MAP_TYPE;
 	int err;
 
-	/* -ESRCH for a killed task, with the reason already set. */
-	err = task_check_alive(t);
+	err = syscall_enter(t);
 	if (err)
 		return err;
 	m = t->machine;
 	mm = t->mm;
-	charge(m, COST_SYSCALL);
 
 	if (offset_in_page(off))
 		return seterr(-MMSIM_EINVAL, "mmap: offset %#llx is not a multiple of the page size",
@@ -884,11 +882,9 @@ int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 {
 	int err;
 
-	/* -ESRCH for a killed task, with the reason already set. */
-	err = task_check_alive(t);
+	err = syscall_enter(t);
 	if (err)
 		return err;
-	charge(t->machine, COST_SYSCALL);
 	addr = untagged_addr(addr);
 	err = do_munmap(t->mm, addr, len);
 	if (err == -MMSIM_EINVAL)

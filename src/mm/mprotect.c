@@ -156,12 +156,10 @@ int mmsim_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
 	uint64_t end, tmp;
 	int err = 0;
 
-	/* -ESRCH for a killed task, with the reason already set. */
-	err = task_check_alive(t);
+	err = syscall_enter(t);
 	if (err)
 		return err;
 	mm = t->mm;
-	charge(t->machine, COST_SYSCALL);
 
 	start = untagged_addr(start);
 	prot &= ~(MMSIM_PROT_GROWSDOWN | MMSIM_PROT_GROWSUP);

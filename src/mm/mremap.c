@@ -249,12 +249,10 @@ int64_t mmsim_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint6
 	uint64_t addr, dst;
 	int err;
 
-	/* -ESRCH for a killed task, with the reason already set. */
-	err = task_check_alive(t);
+	err = syscall_enter(t);
 	if (err)
 		return err;
 	mm = t->mm;
-	charge(t->machine, COST_SYSCALL);
 
 	/* The old address is untagged, the new one is not (as in Linux). */
 	addr = untagged_addr(old);
