@@ -18,6 +18,9 @@
  *                          built-in list runs NR_SEEDS * DEFAULT_OPS = 100,000
  *                          operations in total)
  *   MMSIM_DIFF_VERBOSE=1   print every operation and its result (the op log)
+ *   MMSIM_DIFF_DTS=path    run on the machine this device tree describes
+ *                          (the default run adds one seed on NUMA_DTS, a
+ *                          two-node machine, when run from the source tree)
  *
  * A failure prints the seed, the step, the last LOG_RING operations, the
  * model's view of the process and the command that replays the same run:
@@ -46,6 +49,7 @@
 #define LOG_LEN		320
 #define DEFAULT_OPS	12500
 #define NR_SEEDS	8
+#define NUMA_DTS	"examples/numa-4g.dts"	/* relative to the source tree */
 
 static const uint64_t default_seeds[NR_SEEDS] = {
 	1, 2, 3, 42, 0x5eed, 0xdeadbeef, 0x123456789, 0xfeedface,
@@ -72,6 +76,7 @@ struct diff {
 	uint8_t got[PAGE], want[PAGE], data[PAGE];
 	long nr_signals, nr_errors, max_procs;
 	int cur_proc;			/* model id of the process of this step */
+	const char *dts;		/* machine description, NULL = built-in */
 };
 
 /* splitmix64: tiny, fast, and the same sequence on every host. */
@@ -880,20 +885,22 @@ static void report_failure(struct diff *d)
 		test_diag("model %s", desc);
 		print_maps(d, &d->procs[i]);
 	}
-	test_diag("replay: MMSIM_DIFF_SEED=%#" PRIx64 " MMSIM_DIFF_OPS=%ld MMSIM_DIFF_VERBOSE=1 "
-		  "build/mmsim-tests differential_random", d->seed, d->step + 1);
+	test_diag("replay: MMSIM_DIFF_SEED=%#" PRIx64 " MMSIM_DIFF_OPS=%ld MMSIM_DIFF_VERBOSE=1 %s%s"
+		  "build/mmsim-tests differential_random", d->seed, d->step + 1,
+		  d->dts ? "MMSIM_DIFF_DTS=" : "", d->dts ? d->dts : "");
 }
 
 /* Returns true when the whole run matched the model. */
-static bool run_seed(struct diff *d, uint64_t seed, long nr_ops, bool verbose)
+static bool run_seed(struct diff *d, uint64_t seed, long nr_ops, bool verbose, const char *dts)
 {
-	struct mmsim_options o = { .seed = seed };
+	struct mmsim_options o = { .seed = seed, .devicetree = dts };
 	int err;
 
 	memset(d, 0, sizeof(*d));
 	d->seed = seed;
 	d->rng = seed;
 	d->verbose = verbose;
+	d->dts = dts;
 	ref_model_init(&d->rm);
 	err = mmsim_machine_create(&o, &d->m);
 	if (err) {
@@ -916,8 +923,9 @@ static bool run_seed(struct diff *d, uint64_t seed, long nr_ops, bool verbose)
 		d->step--;
 		report_failure(d);
 	} else {
-		test_diag("seed %#" PRIx64 ": %ld ops ok (%ld signals, %ld errors, up to %ld processes)",
-			  seed, nr_ops, d->nr_signals, d->nr_errors, d->max_procs);
+		test_diag("seed %#" PRIx64 "%s%s: %ld ops ok (%ld signals, %ld errors, up to %ld processes, %u nodes)",
+			  seed, dts ? " on " : "", dts ? dts : "", nr_ops, d->nr_signals, d->nr_errors,
+			  d->max_procs, d->nr_nodes);
 	}
 	ref_model_free(&d->rm);
 	mmsim_machine_destroy(d->m);
@@ -936,15 +944,29 @@ TEST(differential_random)
 {
 	static struct diff d;	/* large: keep it off the stack */
 	const char *seed_env = getenv("MMSIM_DIFF_SEED");
+	const char *dts = getenv("MMSIM_DIFF_DTS");
 	long nr_ops = env_long("MMSIM_DIFF_OPS", DEFAULT_OPS);
 	bool verbose = env_long("MMSIM_DIFF_VERBOSE", 0) != 0;
 	int failures = 0;
+	FILE *f;
 
+	if (dts && !*dts)
+		dts = NULL;
 	if (seed_env && *seed_env) {
-		failures += !run_seed(&d, strtoull(seed_env, NULL, 0), nr_ops, verbose);
-	} else {
-		for (int i = 0; i < NR_SEEDS; i++)
-			failures += !run_seed(&d, default_seeds[i], nr_ops, verbose);
+		failures += !run_seed(&d, strtoull(seed_env, NULL, 0), nr_ops, verbose, dts);
+		EXPECT_EQ(failures, 0);
+		return;
+	}
+	for (int i = 0; i < NR_SEEDS; i++)
+		failures += !run_seed(&d, default_seeds[i], nr_ops, verbose, dts);
+	/*
+	 * The built-in machine has one node; migration between nodes gets
+	 * one more seed on the two-node example machine when it is there.
+	 */
+	f = dts ? NULL : fopen(NUMA_DTS, "r");
+	if (f) {
+		fclose(f);
+		failures += !run_seed(&d, 0x2a0de5, nr_ops, verbose, NUMA_DTS);
 	}
 	EXPECT_EQ(failures, 0);
 }
