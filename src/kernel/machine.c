@@ -41,6 +41,8 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->thp_enabled = 2;
 	m->thp_defrag = 3;		/* madvise */
 	m->thp_use_zero_page = 1;
+	m->mte.supported = true;
+	m->mte.policy = TS_POLICY_RFC_V1;
 	m->next_pid = 100;
 	m->next_inode_id = 1;		/* inode 0 is never used */
 	INIT_LIST_HEAD(&m->tasks);
@@ -92,8 +94,24 @@ static int parse_bootargs(struct mmsim_machine *m, const char *args)
 				return seterr(-MMSIM_EINVAL, "bootargs: min_free_kbytes=%s: expected a positive number", val);
 			m->min_free_kbytes = v;
 			m->min_free_kbytes_set = true;
-		} else if (strcmp(tok, "arm64.nomte") && strncmp(tok, "mte_tag_storage", 15) &&
-			   strcmp(tok, "console") && strncmp(tok, "earlycon", 8)) {
+		} else if (!strcmp(tok, "mte_tag_storage") && val) {
+			if (!strcmp(val, "rfc-v1"))
+				m->mte.policy = TS_POLICY_RFC_V1;
+			else if (!strcmp(val, "cma"))
+				m->mte.policy = TS_POLICY_CMA;
+			else if (!strcmp(val, "static"))
+				m->mte.policy = TS_POLICY_STATIC;
+			else
+				return seterr(-MMSIM_EINVAL, "bootargs: mte_tag_storage=%s: expected rfc-v1, cma or static", val);
+		} else if (!strcmp(tok, "mte_fixes") && val) {
+			if (strcmp(val, "on") && strcmp(val, "off"))
+				return seterr(-MMSIM_EINVAL, "bootargs: mte_fixes=%s: expected on or off", val);
+			m->mte.fixed = !strcmp(val, "on");
+		} else if (!strcmp(tok, "arm64.nomte") && !val) {
+			m->mte.supported = false;
+		} else if (!strcmp(tok, "kasan") && val && !strcmp(val, "on")) {
+			m->mte.kasan_hw = true;
+		} else if (strcmp(tok, "console") && strncmp(tok, "earlycon", 8)) {
 			size_t l = strlen(unknown);
 
 			snprintf(unknown + l, sizeof(unknown) - l, "%s\"%s%s%s\"", l ? ", " : "", tok,
@@ -164,18 +182,20 @@ static int add_usable(struct mmsim_machine *m, uint64_t start, uint64_t end, int
 	return 0;
 }
 
-/* Add [start, end) of node nid minus every reserved range (memblock). */
-static int add_usable_minus_reserved(struct mmsim_machine *m, const struct dt_machine *dt,
-				     uint64_t start, uint64_t end, int nid, int zid)
+/* Add [start, end) of node nid minus every memblock reservation. */
+static int add_usable_minus_reserved(struct mmsim_machine *m, uint64_t start, uint64_t end,
+				     int nid, int zid)
 {
-	for (unsigned int r = 0; r < dt->nr_reserved && start < end; r++) {
-		uint64_t rs = dt->reserved[r].base >> PAGE_SHIFT;
-		uint64_t re = (dt->reserved[r].base + dt->reserved[r].size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	const struct memblock_type *rsv = &m->memblock.reserved;
+
+	for (unsigned int r = 0; r < rsv->cnt && start < end; r++) {
+		uint64_t rs = rsv->regions[r].base >> PAGE_SHIFT;
+		uint64_t re = (rsv->regions[r].base + rsv->regions[r].size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 		int err;
 
 		if (re <= start || rs >= end)
 			continue;
-		if (rs > start && (err = add_usable_minus_reserved(m, dt, start, rs, nid, zid)))
+		if (rs > start && (err = add_usable_minus_reserved(m, start, rs, nid, zid)))
 			return err;
 		start = re;
 	}
@@ -184,14 +204,14 @@ static int add_usable_minus_reserved(struct mmsim_machine *m, const struct dt_ma
 
 struct zone *pfn_zone_slow(struct mmsim_machine *m, uint64_t pfn)
 {
-	const struct dt_machine *dt = m->dt;
+	const struct memblock_type *mem = &m->memblock.memory;
 
-	for (unsigned int r = 0; r < dt->nr_mem; r++) {
-		uint64_t s = (dt->mem[r].base + PAGE_SIZE - 1) >> PAGE_SHIFT;
-		uint64_t e = (dt->mem[r].base + dt->mem[r].size) >> PAGE_SHIFT;
+	for (unsigned int r = 0; r < mem->cnt; r++) {
+		uint64_t s = (mem->regions[r].base + PAGE_SIZE - 1) >> PAGE_SHIFT;
+		uint64_t e = (mem->regions[r].base + mem->regions[r].size) >> PAGE_SHIFT;
 
 		if (pfn >= s && pfn < e)
-			return &m->nodes[dt->mem[r].nid].node_zones[pfn < ZONE_DMA_LIMIT_PFN ? ZONE_DMA : ZONE_NORMAL];
+			return &m->nodes[mem->regions[r].nid].node_zones[pfn < ZONE_DMA_LIMIT_PFN ? ZONE_DMA : ZONE_NORMAL];
 	}
 	return NULL;
 }
@@ -247,8 +267,9 @@ static void reserve_memmap(struct mmsim_machine *m)
  * Only reserved frames get their struct page written here: the memmap of
  * free memory is first touched when the allocator uses it.
  */
-static int memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
+static int memmap_init(struct mmsim_machine *m)
 {
+	const struct memblock_type *mem = &m->memblock.memory, *rsv = &m->memblock.reserved;
 	uint64_t pbs = ((m->max_pfn - m->min_pfn) >> 9) + 1;
 	int err;
 
@@ -256,8 +277,8 @@ static int memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 	if (!m->pb_zone)
 		return seterr(-MMSIM_ENOMEM, "out of host memory for the zone map");
 	memset(m->pb_zone, PB_HOLE, pbs);
-	for (unsigned int r = 0; r < dt->nr_mem; r++) {
-		const struct dt_mem_range *mr = &dt->mem[r];
+	for (unsigned int r = 0; r < mem->cnt; r++) {
+		const struct memblock_region *mr = &mem->regions[r];
 		uint64_t start = (mr->base + PAGE_SIZE - 1) >> PAGE_SHIFT, end = (mr->base + mr->size) >> PAGE_SHIFT;
 		uint64_t split = start < ZONE_DMA_LIMIT_PFN ? (end < ZONE_DMA_LIMIT_PFN ? end : ZONE_DMA_LIMIT_PFN) : start;
 		struct pglist_data *pg = &m->nodes[mr->nid];
@@ -267,27 +288,28 @@ static int memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 		if (split > start) {
 			zone_extend(&pg->node_zones[ZONE_DMA], start, split);
 			pb_zone_mark(m, start, split, (uint8_t)(mr->nid << 2 | ZONE_DMA));
-			if ((err = add_usable_minus_reserved(m, dt, start, split, mr->nid, ZONE_DMA)))
+			if ((err = add_usable_minus_reserved(m, start, split, mr->nid, ZONE_DMA)))
 				return err;
 		}
 		if (end > split) {
 			zone_extend(&pg->node_zones[ZONE_NORMAL], split, end);
 			pb_zone_mark(m, split, end, (uint8_t)(mr->nid << 2 | ZONE_NORMAL));
-			if ((err = add_usable_minus_reserved(m, dt, split, end, mr->nid, ZONE_NORMAL)))
+			if ((err = add_usable_minus_reserved(m, split, end, mr->nid, ZONE_NORMAL)))
 				return err;
 		}
 	}
 	reserve_memmap(m);
-	for (unsigned int r = 0; r < dt->nr_reserved; r++) {
-		const struct dt_reserved *rv = &dt->reserved[r];
+	for (unsigned int r = 0; r < rsv->cnt; r++) {
+		const struct memblock_region *rv = &rsv->regions[r];
 		uint64_t start = rv->base >> PAGE_SHIFT, end = (rv->base + rv->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
 		for (uint64_t pfn = start; pfn < end; pfn++)
 			if (pfn_valid(m, pfn) && pfn_zone(m, pfn))
 				pfn_to_page(m, pfn)->flags |= PG_reserved;
-		printk(m, "Reserved memory: %s at 0x%016llx, size %llu MiB%s", rv->name,
-		       (unsigned long long)rv->base, (unsigned long long)(rv->size >> 20),
-		       rv->nomap ? " (no-map)" : "");
+		if (rv->name[0])
+			printk(m, "Reserved memory: %s at 0x%016llx, size %llu MiB%s", rv->name,
+			       (unsigned long long)rv->base, (unsigned long long)(rv->size >> 20),
+			       rv->nomap ? " (no-map)" : "");
 	}
 	for (unsigned int n = 0; n < m->nr_nodes; n++) {
 		struct pglist_data *pg = &m->nodes[n];
@@ -316,8 +338,10 @@ static int memmap_init(struct mmsim_machine *m, const struct dt_machine *dt)
 	return 0;
 }
 
-static void log_memory_layout(struct mmsim_machine *m, const struct dt_machine *dt)
+static void log_memory_layout(struct mmsim_machine *m)
 {
+	const struct memblock_type *mem = &m->memblock.memory;
+
 	printk(m, "Zone ranges:");
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		uint64_t lo = UINT64_MAX, hi = 0;
@@ -342,10 +366,10 @@ static void log_memory_layout(struct mmsim_machine *m, const struct dt_machine *
 	}
 	printk(m, "Movable zone start for each node");
 	printk(m, "Early memory node ranges");
-	for (unsigned int r = 0; r < dt->nr_mem; r++)
-		printk(m, "  node %3d: [mem 0x%016llx-0x%016llx]", dt->mem[r].nid,
-		       (unsigned long long)dt->mem[r].base,
-		       (unsigned long long)(dt->mem[r].base + dt->mem[r].size - 1));
+	for (unsigned int r = 0; r < mem->cnt; r++)
+		printk(m, "  node %3d: [mem 0x%016llx-0x%016llx]", mem->regions[r].nid,
+		       (unsigned long long)mem->regions[r].base,
+		       (unsigned long long)(mem->regions[r].base + mem->regions[r].size - 1));
 }
 
 /* The zero page: one reserved, zeroed frame every read-only fault may map. */
@@ -399,16 +423,17 @@ static int machine_boot(struct mmsim_machine *m, const struct mmsim_options *o)
 	if (ret)
 		return ret;
 	m->nr_nodes = dt->nr_nodes ? dt->nr_nodes : 1;
-	m->min_pfn = UINT64_MAX;
-	for (unsigned int r = 0; r < dt->nr_mem; r++) {
-		uint64_t s = dt->mem[r].base >> PAGE_SHIFT;
-		uint64_t e = (dt->mem[r].base + dt->mem[r].size) >> PAGE_SHIFT;
-
-		if (s < m->min_pfn)
-			m->min_pfn = s;
-		if (e > m->max_pfn)
-			m->max_pfn = e;
-	}
+	for (unsigned int r = 0; r < dt->nr_mem; r++)
+		if (memblock_add_node(m, dt->mem[r].base, dt->mem[r].size, dt->mem[r].nid))
+			return seterr(-MMSIM_EINVAL, "%s: too many memory ranges", dt->source);
+	for (unsigned int r = 0; r < dt->nr_reserved; r++)
+		if ((dt->reserved[r].nomap ? memblock_reserve_nomap : memblock_reserve)
+			(m, dt->reserved[r].base, dt->reserved[r].size, dt->reserved[r].name))
+			return seterr(-MMSIM_EINVAL, "%s: too many reserved ranges", dt->source);
+	if ((ret = mte_tag_storage_init(m, dt)))
+		return ret;
+	m->min_pfn = memblock_start_of_DRAM(m) >> PAGE_SHIFT;
+	m->max_pfn = memblock_end_of_DRAM(m) >> PAGE_SHIFT;
 	if (m->max_pfn <= m->min_pfn)
 		return seterr(-MMSIM_EINVAL, "%s: memory ranges hold no whole page", dt->source);
 	/* Align the span so pageblocks and the largest buddy blocks stay aligned. */
@@ -417,12 +442,14 @@ static int machine_boot(struct mmsim_machine *m, const struct mmsim_options *o)
 		return ret;
 	if ((ret = cpus_init(m, dt, o->nr_cpus)))
 		return ret;
-	if ((ret = memmap_init(m, dt)))
+	if ((ret = memmap_init(m)))
 		return ret;
-	log_memory_layout(m, dt);
+	log_memory_layout(m);
 	if ((ret = page_alloc_init(m)))
 		return ret;
 	if ((ret = zero_page_init(m)))
+		return ret;
+	if ((ret = mte_tag_storage_activate(m)))
 		return ret;
 	{
 		uint64_t physpages = 0;
@@ -450,13 +477,13 @@ int mmsim_machine_create(const struct mmsim_options *opt, struct mmsim_machine *
 	*out = NULL;
 	if (!opt)
 		opt = &defaults;
-	if (opt->swap_bytes || opt->swap_path)
-		return seterr(-MMSIM_ENOSYS, "mmsim_machine_create: swap devices are not built yet");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return seterr(-MMSIM_ENOMEM, "mmsim_machine_create: out of host memory");
 	machine_set_defaults(m, opt);
 	ret = machine_boot(m, opt);
+	if (!ret)
+		ret = swap_init(m, opt->swap_bytes, opt->swap_path);
 	if (ret) {
 		char msg[1024];
 
@@ -478,6 +505,7 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	m->dying = true;
 	task_free_all(m);
 	pins_free_all(m);
+	swap_exit(m);
 	for (unsigned int n = 0; n < MAX_NUMNODES; n++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
 			free(m->nodes[n].node_zones[zi].pageblock_mt);
@@ -549,26 +577,4 @@ ssize_t mmsim_cost_list(struct mmsim_machine *m, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return (ssize_t)off;
-}
-
-/*
- * mmsim_advance - let simulated time pass.  Daemons that are due run as time
- * crosses their period; the daemons themselves arrive with their subsystems.
- */
-int mmsim_advance(struct mmsim_machine *m, uint64_t ns)
-{
-	if (!m)
-		return seterr(-MMSIM_EINVAL, "mmsim_advance: machine is NULL");
-	m->now += ns;
-	return 0;
-}
-
-int mmsim_run_daemon(struct mmsim_machine *m, const char *name)
-{
-	if (!m || !name)
-		return seterr(-MMSIM_EINVAL, "mmsim_run_daemon: %s is NULL", m ? "name" : "machine");
-	if (!strcmp(name, "kswapd") || !strcmp(name, "khugepaged") || !strcmp(name, "kcompactd") ||
-	    !strcmp(name, "numa_scan"))
-		return seterr(-MMSIM_ENOSYS, "mmsim_run_daemon: %s is not built yet", name);
-	return seterr(-MMSIM_ENOENT, "mmsim_run_daemon: no daemon '%s' (kswapd, khugepaged, kcompactd, numa_scan)", name);
 }

@@ -21,6 +21,7 @@
 #include "mm/mm_types.h"
 #include "mm/vmstat.h"
 #include "hw/tlb.h"
+#include "arch/arm64/mte.h"
 
 struct dt_machine;
 
@@ -109,6 +110,23 @@ struct trace_sub {
 
 struct pin_record;
 
+/* mm/memblock.c: boot-time memory and reservations (Linux's memblock). */
+#define MEMBLOCK_MAX 160
+struct memblock_region {
+	uint64_t base, size;
+	int nid;
+	bool nomap;
+	char name[64];
+};
+struct memblock_type {
+	unsigned int cnt;
+	struct memblock_region regions[MEMBLOCK_MAX];
+};
+struct memblock {
+	struct memblock_type memory, reserved;
+};
+struct swap_info_struct;
+
 struct mmsim_machine {
 	/* Physical memory: one host mapping spans the physical address range. */
 	uint8_t *ram;                   /* host address of min_pfn                 */
@@ -121,6 +139,7 @@ struct mmsim_machine {
 	 * page, is what lets boot leave the memmap of free memory untouched.
 	 */
 	uint8_t *pb_zone;
+	struct memblock memblock;       /* boot memory layout (mm/memblock.c)        */
 	struct usable_range { uint64_t start, end; uint8_t nid, zid; } *usable;
 	unsigned int nr_usable;
 	size_t ram_map_bytes, memmap_map_bytes;
@@ -169,6 +188,9 @@ struct mmsim_machine {
 	size_t kmsg_len, kmsg_cap;
 
 	struct list_head pins;          /* live mmsim_pin records                   */
+	struct mte_state mte;           /* MTE and tag storage (arch/arm64/mte.h)    */
+	struct swap_info_struct *swap;  /* the swap device, NULL without one         */
+	uint64_t daemon_last[8];        /* when each daemon last ran (daemons.c)     */
 	/* What "current" is: the task on whose behalf the model runs now. */
 	struct mmsim_task *current;
 	unsigned int this_cpu;

@@ -56,6 +56,8 @@ int  numa_node_of_cpu(struct mmsim_machine *m, unsigned int cpu);
 bool zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark);
 /* Take one free page (any order block containing it) out of the buddy. */
 bool take_page_off_buddy(struct mmsim_machine *m, struct page *page);
+/* Hand a reserved pageblock to the buddy as type mt (tag storage activation). */
+void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt);
 
 static inline void get_page(struct page *p) { p->refcount++; }
 /* Drop a reference; the last one frees the page (and its compound tail). */
@@ -117,6 +119,28 @@ typedef unsigned int vm_fault_t;
 #define FAULT_FLAG_USER        0x40U
 #define FAULT_FLAG_REMOTE      0x80U
 #define FAULT_FLAG_UNSHARE     0x400U
+
+#define FAULT_FLAG_RETRY_NOWAIT 0x08U
+#define FAULT_FLAG_TRIED       0x20U
+
+/* What a fault handler knows about the fault it is resolving. */
+struct vm_fault {
+	struct mmsim_task *task;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	uint64_t address;               /* page aligned                           */
+	unsigned int flags;             /* FAULT_FLAG_*                           */
+	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
+	pteval_t orig_pte;              /* its value when the fault started       */
+};
+
+void trace_fault(struct vm_fault *vmf, const char *kind);
+/* mm/numa_balancing.c: a protnone PTE in an accessible VMA (NUMA hint or arch). */
+vm_fault_t handle_pte_protnone(struct vm_fault *vmf);
+/* mm/swapfile.c: the PTE holds a swap entry of a swap device. */
+vm_fault_t do_swap_page_swapin(struct vm_fault *vmf, swp_entry_t entry);
+int  swap_init(struct mmsim_machine *m, uint64_t bytes, const char *path);
+void swap_exit(struct mmsim_machine *m);
 
 vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma,
 			   uint64_t addr, unsigned int flags);
@@ -197,6 +221,14 @@ int  policy_node(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr
 /* ----------------------------------------------------------- swap.c */
 void lru_add(struct mmsim_machine *m, struct page *p);
 void lru_del(struct mmsim_machine *m, struct page *p);
+
+/* --------------------------------------------------------- memblock.c */
+int  memblock_add_node(struct mmsim_machine *m, uint64_t base, uint64_t size, int nid);
+int  memblock_reserve(struct mmsim_machine *m, uint64_t base, uint64_t size, const char *name);
+int  memblock_reserve_nomap(struct mmsim_machine *m, uint64_t base, uint64_t size, const char *name);
+void memblock_remove(struct mmsim_machine *m, uint64_t base, uint64_t size);
+uint64_t memblock_start_of_DRAM(struct mmsim_machine *m);
+uint64_t memblock_end_of_DRAM(struct mmsim_machine *m);
 
 /* ------------------------------------------------------------- oom */
 void out_of_memory(struct mmsim_task *t);

@@ -28,16 +28,6 @@
 
 #include "mm/internal.h"
 
-struct vm_fault {
-	struct mmsim_task *task;
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
-	uint64_t address;               /* page aligned                           */
-	unsigned int flags;             /* FAULT_FLAG_*                           */
-	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
-	pteval_t orig_pte;              /* its value when the fault started       */
-};
-
 static struct mmsim_machine *vmf_machine(struct vm_fault *vmf)
 {
 	return vmf->mm->machine;
@@ -107,7 +97,7 @@ void copy_user_highpage(struct mmsim_machine *m, struct page *to, struct page *f
 	charge(m, COST_COPY_PAGE);
 }
 
-static void trace_fault(struct vm_fault *vmf, const char *kind)
+void trace_fault(struct vm_fault *vmf, const char *kind)
 {
 	TRACE(vmf_machine(vmf), "fault:handle_mm_fault", (int)vmf->task->cpu, vmf->task->pid,
 	      vmf->address, pte_pfn(*vmf->pte), 0, "address=0x%llx kind=%s write=%d",
@@ -298,23 +288,7 @@ static vm_fault_t do_swap_page(struct vm_fault *vmf)
 		set_pte_at(vmf->mm, vmf->address, vmf->pte, 0);
 		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) : do_fault(vmf);
 	}
-	/* Swap devices arrive with the tag storage work. */
-	return VM_FAULT_SIGBUS;
-}
-
-/*
- * do_numa_page - a protnone PTE in an accessible VMA: a NUMA hinting fault.
- * Restore the VMA's protection; placement decisions come with numa_scan.
- */
-static vm_fault_t do_numa_page(struct vm_fault *vmf)
-{
-	struct mmsim_machine *m = vmf_machine(vmf);
-	pteval_t entry = pte_modify(vmf->orig_pte, vmf->vma->vm_page_prot);
-
-	count_vm_event(m, NUMA_HINT_FAULTS);
-	set_pte_at(vmf->mm, vmf->address, vmf->pte, pte_mkyoung(entry));
-	trace_fault(vmf, "numa-hint");
-	return 0;
+	return do_swap_page_swapin(vmf, e);
 }
 
 static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
@@ -326,7 +300,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	if (!pte_present(entry))
 		return do_swap_page(vmf);
 	if (pte_protnone(entry) && (vmf->vma->vm_flags & VM_ACCESS_FLAGS))
-		return do_numa_page(vmf);
+		return handle_pte_protnone(vmf);
 	if (vmf->flags & FAULT_FLAG_WRITE) {
 		if (!pte_write(entry))
 			return do_wp_page(vmf);

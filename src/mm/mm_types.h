@@ -45,6 +45,8 @@ enum pageflags {
 	PG_isolated    = 1U << 12,  /* taken off the LRU for migration              */
 	PG_zero        = 1U << 13,  /* the shared zero page                         */
 	PG_mte_tagged  = 1U << 14,  /* tags initialised (arch PG_arch_2)            */
+	PG_tag_storage_reserved = 1U << 15, /* its tag block is reserved (PG_arch_4)  */
+	PG_swapcache   = 1U << 16,  /* in the swap cache; private = swap entry      */
 };
 
 #define PAGE_MAPPING_ANON 0x1UL

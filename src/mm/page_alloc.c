@@ -241,6 +241,28 @@ bool take_page_off_buddy(struct mmsim_machine *m, struct page *page)
 	return true;
 }
 
+/*
+ * init_reserved_pageblock - free one reserved pageblock to the buddy with
+ * type mt and count it as managed memory (adjust_managed_page_count).  The
+ * frames must be PG_reserved boot memory no one uses.
+ */
+void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt)
+{
+	struct zone *z = pfn_zone(m, pfn);
+
+	pfn &= ~(pageblock_nr_pages - 1);
+	for (uint64_t i = 0; i < pageblock_nr_pages; i++) {
+		struct page *p = pfn_to_page(m, pfn + i);
+
+		p->flags = 0;
+		p->refcount = 0;
+	}
+	set_pageblock_migratetype(m, pfn, mt);
+	__free_one_page(m, z, pfn, pageblock_order, mt);
+	z->managed_pages += pageblock_nr_pages;
+	m->totalram_pages += pageblock_nr_pages;
+}
+
 /* Linux's rule for taking a whole pageblock when falling back. */
 static bool can_steal_fallback(unsigned int order, int start_mt)
 {
