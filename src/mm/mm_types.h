@@ -47,6 +47,7 @@ enum pageflags {
 	PG_mte_tagged  = 1U << 14,  /* tags initialised (arch PG_arch_2)            */
 	PG_tag_storage_reserved = 1U << 15, /* its tag block is reserved (PG_arch_4)  */
 	PG_swapcache   = 1U << 16,  /* in the swap cache; private = swap entry      */
+	PG_tag_block   = 1U << 17,  /* a tag-storage page of a reserved tag block   */
 };
 
 #define PAGE_MAPPING_ANON 0x1UL
@@ -115,6 +116,7 @@ struct zone {
 	uint64_t spanned_pages;
 	uint64_t present_pages;
 	uint64_t managed_pages;
+	uint64_t metadata_pages;      /* tag storage pageblocks (zone->metadata_pages) */
 	uint64_t watermark[NR_WMARK];
 	uint64_t lowmem_reserve[MAX_NR_ZONES];
 	int64_t  vm_stat[NR_VM_ZONE_STAT_ITEMS];

@@ -24,7 +24,8 @@
 	X(NR_MLOCK, "nr_mlock")                                                 \
 	X(NR_BOUNCE, "nr_bounce")                                               \
 	X(NR_ZSPAGES, "nr_zspages")                                             \
-	X(NR_FREE_CMA_PAGES, "nr_free_cma")
+	X(NR_FREE_CMA_PAGES, "nr_free_cma")                                     \
+	X(NR_FREE_METADATA_PAGES, "nr_free_metadata")
 
 /* NUMA allocation statistics (per node, like Linux's numa_stat_item). */
 #define NUMA_STAT_ITEMS(X)                                                      \
@@ -151,6 +152,9 @@
 	X(HTLB_BUDDY_PGALLOC_FAIL, "htlb_buddy_alloc_fail")                     \
 	X(CMA_ALLOC_SUCCESS, "cma_alloc_success")                               \
 	X(CMA_ALLOC_FAIL, "cma_alloc_fail")                                     \
+	X(METADATA_RESERVE_SUCCESS, "metadata_reserve_success")                 \
+	X(METADATA_RESERVE_FAIL, "metadata_reserve_fail")                       \
+	X(METADATA_RESERVE_FREE, "metadata_reserve_free")                       \
 	X(UNEVICTABLE_PGCULLED, "unevictable_pgs_culled")                       \
 	X(UNEVICTABLE_PGSCANNED, "unevictable_pgs_scanned")                     \
 	X(UNEVICTABLE_PGRESCUED, "unevictable_pgs_rescued")                     \
