@@ -194,7 +194,7 @@ int mmsim_fallocate(struct mmsim_task *t, int fd, int mode, uint64_t off, uint64
 			f->inode->size = end;
 		for (uint64_t i = off >> PAGE_SHIFT; i < (end + PAGE_SIZE - 1) >> PAGE_SHIFT; i++) {
 			vm_fault_t ret = 0;
-			struct page *p = shmem_get_page(t, f->inode, i, &ret);
+			struct page *p = shmem_get_page(t, f->inode, i, 0, &ret);
 
 			if (!p) {
 				f->inode->size = old_size;

@@ -43,6 +43,7 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->thp_use_zero_page = 1;
 	m->mte.supported = true;
 	m->mte.policy = TS_POLICY_RFC_V1;
+	m->mte.fixed = true;		/* mte_fixes=off reproduces §6.6 as written */
 	m->next_pid = 100;
 	m->next_inode_id = 1;		/* inode 0 is never used */
 	INIT_LIST_HEAD(&m->tasks);

@@ -32,6 +32,12 @@ typedef unsigned int gfp_t;
 #define GFP_HIGHUSER_MOVABLE (GFP_HIGHUSER | __GFP_MOVABLE)
 #define GFP_PGTABLE_USER (GFP_KERNEL | __GFP_ZERO | __GFP_ACCOUNT)
 
+/* vma_alloc_folio adds __GFP_TAGGED for VM_MTE mappings (RFC v1 patch 27). */
+static inline gfp_t vma_tagged_gfp(const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_MTE) ? __GFP_TAGGED : 0;
+}
+
 static inline int gfp_migratetype(gfp_t gfp)
 {
 	if (gfp & __GFP_MOVABLE)
@@ -132,6 +138,13 @@ struct vm_fault {
 	unsigned int flags;             /* FAULT_FLAG_*                           */
 	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
 	pteval_t orig_pte;              /* its value when the fault started       */
+	/*
+	 * The fault lock (mmap_lock, or the VMA lock with FAULT_FLAG_VMA_LOCK)
+	 * as the fault-on-access contract sees it: set while held, and how
+	 * often release_fault_lock() ran (mm/fault_on_access.h).
+	 */
+	bool fault_lock_held;
+	unsigned int fault_lock_releases;
 };
 
 void trace_fault(struct vm_fault *vmf, const char *kind);
@@ -196,7 +209,7 @@ void shmem_inode_get(struct shmem_inode *in);
 void shmem_inode_put(struct mmsim_machine *m, struct shmem_inode *in);
 /* Find or create the page cache page at index; NULL past EOF (SIGBUS) or ENOMEM. */
 struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64_t index,
-			    vm_fault_t *ret);
+			    gfp_t extra_gfp, vm_fault_t *ret);
 int  shmem_truncate(struct mmsim_machine *m, struct shmem_inode *in, uint64_t size);
 int  shmem_punch_hole(struct mmsim_machine *m, struct shmem_inode *in, uint64_t start, uint64_t end);
 struct page *shmem_find_page(struct mmsim_machine *m, struct shmem_inode *in, uint64_t index);

@@ -91,9 +91,10 @@ void clear_user_highpage(struct mmsim_machine *m, struct page *p)
 	charge(m, COST_ZERO_PAGE);
 }
 
+/* Copy a user page; tags follow the data (arm64 copy_highpage). */
 void copy_user_highpage(struct mmsim_machine *m, struct page *to, struct page *from)
 {
-	memcpy(page_address(m, to), page_address(m, from), PAGE_SIZE);
+	copy_highpage(m, to, from);
 	charge(m, COST_COPY_PAGE);
 }
 
@@ -109,7 +110,8 @@ static struct page *alloc_anon_page(struct vm_fault *vmf, bool zero)
 {
 	struct mmsim_machine *m = vmf_machine(vmf);
 	int nid = policy_node(vmf->task, vmf->vma, vmf->address);
-	struct page *p = alloc_pages_node(m, nid, GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0), 0);
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0) | vma_tagged_gfp(vmf->vma);
+	struct page *p = alloc_pages_node(m, nid, gfp, 0);
 
 	if (p)
 		lru_add(m, p);
@@ -185,7 +187,8 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 	vm_fault_t ret = 0;
 	struct page *p, *copy;
 
-	p = shmem_get_page(vmf->task, vma->vm_file, linear_page_index(vma, vmf->address), &ret);
+	p = shmem_get_page(vmf->task, vma->vm_file, linear_page_index(vma, vmf->address),
+			   vma_tagged_gfp(vma), &ret);
 	if (!p)
 		return ret;
 	if (!write || (vma->vm_flags & VM_SHARED)) {
@@ -487,7 +490,7 @@ static int copy_present_page(struct copy_ctx *c, uint64_t addr, pteval_t *dst_pt
 
 	if (anon_vma_prepare(mm, c->dst))
 		return -MMSIM_ENOMEM;
-	p = alloc_pages_node(m, -1, GFP_HIGHUSER_MOVABLE, 0);
+	p = alloc_pages_node(m, -1, GFP_HIGHUSER_MOVABLE | vma_tagged_gfp(c->dst), 0);
 	if (!p)
 		return -MMSIM_ENOMEM;
 	lru_add(m, p);

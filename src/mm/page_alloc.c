@@ -73,6 +73,8 @@ static void account_freepages(struct zone *z, int64_t nr, int mt)
 	z->vm_stat[NR_FREE_PAGES] += nr;
 	if (mt == MIGRATE_CMA)
 		z->vm_stat[NR_FREE_CMA_PAGES] += nr;
+	else if (mt == MIGRATE_METADATA)
+		z->vm_stat[NR_FREE_METADATA_PAGES] += nr;
 }
 
 static void add_to_free_list(struct zone *z, struct page *p, unsigned int order, int mt, bool tail)
@@ -102,8 +104,8 @@ static void del_page_from_free_list(struct zone *z, struct page *p, unsigned int
  * __free_one_page - return a block to the buddy lists, merging upwards.
  * Assumes the block's frames are all free and the block is aligned.
  */
-static void __free_one_page(struct mmsim_machine *m, struct zone *z, uint64_t pfn,
-			    unsigned int order, int mt)
+static void __free_one_page_to(struct mmsim_machine *m, struct zone *z, uint64_t pfn,
+			       unsigned int order, int mt, bool tail)
 {
 	while (order < MAX_PAGE_ORDER) {
 		uint64_t buddy_pfn = pfn ^ (1ULL << order);
@@ -131,7 +133,13 @@ merged:
 		pfn &= buddy_pfn;
 		order++;
 	}
-	add_to_free_list(z, pfn_to_page(m, pfn), order, mt, false);
+	add_to_free_list(z, pfn_to_page(m, pfn), order, mt, tail);
+}
+
+static void __free_one_page(struct mmsim_machine *m, struct zone *z, uint64_t pfn,
+			    unsigned int order, int mt)
+{
+	__free_one_page_to(m, z, pfn, order, mt, false);
 }
 
 /* Split a block of order high down to order low, freeing the upper halves. */
@@ -327,10 +335,46 @@ static struct page *__rmqueue_fallback(struct mmsim_machine *m, struct zone *z,
 	return NULL;
 }
 
-static struct page *__rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt)
-{
-	struct page *p = __rmqueue_smallest(m, z, order, mt);
+/*
+ * alloc_flags: which special free lists an allocation may use.  CMA is for
+ * movable allocations (never tagged ones under the cma policy: tag storage
+ * cannot hold its own tags there); MIGRATE_METADATA is for untagged movable
+ * allocations with tag storage enabled, and only as a last resort (§2.2).
+ */
+#define ALLOC_CMA            0x80U
+#define ALLOC_FROM_METADATA  0x400U
 
+static unsigned int gfp_to_alloc_flags(struct mmsim_machine *m, gfp_t gfp)
+{
+	unsigned int flags = 0;
+
+	if (gfp_migratetype(gfp) != MIGRATE_MOVABLE)
+		return 0;
+	if (m->mte.policy != TS_POLICY_CMA || !(gfp & __GFP_TAGGED))
+		flags |= ALLOC_CMA;
+	if (m->mte.storage_enabled && m->mte.policy == TS_POLICY_RFC_V1 && !(gfp & __GFP_TAGGED))
+		flags |= ALLOC_FROM_METADATA;
+	return flags;
+}
+
+/*
+ * __rmqueue - Linux's order with the seed's METADATA step (§2.3): CMA first
+ * when it holds over half the free memory, then the wanted type, then CMA,
+ * then METADATA, then stealing from the other ordinary types.
+ */
+static struct page *__rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt,
+			      unsigned int alloc_flags)
+{
+	struct page *p = NULL;
+
+	if ((alloc_flags & ALLOC_CMA) && z->vm_stat[NR_FREE_CMA_PAGES] > z->vm_stat[NR_FREE_PAGES] / 2)
+		p = __rmqueue_smallest(m, z, order, MIGRATE_CMA);
+	if (!p)
+		p = __rmqueue_smallest(m, z, order, mt);
+	if (!p && (alloc_flags & ALLOC_CMA))
+		p = __rmqueue_smallest(m, z, order, MIGRATE_CMA);
+	if (!p && (alloc_flags & ALLOC_FROM_METADATA))
+		p = __rmqueue_smallest(m, z, order, MIGRATE_METADATA);
 	if (!p && mt < MIGRATE_PCPTYPES)
 		p = __rmqueue_fallback(m, z, order, mt);
 	return p;
@@ -338,12 +382,12 @@ static struct page *__rmqueue(struct mmsim_machine *m, struct zone *z, unsigned 
 
 /* Move up to count order-0 pages from the buddy to a pcp list. */
 static int rmqueue_bulk(struct mmsim_machine *m, struct zone *z, int count, int mt,
-			struct list_head *list)
+			unsigned int alloc_flags, struct list_head *list)
 {
 	int i;
 
 	for (i = 0; i < count; i++) {
-		struct page *p = __rmqueue(m, z, 0, mt);
+		struct page *p = __rmqueue(m, z, 0, mt, alloc_flags);
 
 		if (!p)
 			break;
@@ -390,14 +434,15 @@ void drain_all_pages(struct mmsim_machine *m)
 		}
 }
 
-static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int mt)
+static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int mt,
+				    unsigned int alloc_flags)
 {
 	struct per_cpu_pages *pcp = &z->pcp[m->this_cpu];
 	struct list_head *list = &pcp->lists[mt];
 	struct page *p;
 
 	if (list_empty(list))
-		pcp->count += rmqueue_bulk(m, z, pcp->batch, mt, list);
+		pcp->count += rmqueue_bulk(m, z, pcp->batch, mt, alloc_flags, list);
 	if (list_empty(list))
 		return NULL;
 	p = list_first_entry(list, struct page, lru);
@@ -407,11 +452,28 @@ static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int
 	return p;
 }
 
-static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt)
+/*
+ * The MOVABLE pcp list may hold CMA and METADATA pages, so a movable request
+ * that may not have them must bypass it (§2.4).  The seed tests for METADATA
+ * at compile time (every MOVABLE request skips the pcp lists on a kernel
+ * built with the option, as written); mte_fixes=on tests the runtime key.
+ */
+static bool movable_pcp_allowed(struct mmsim_machine *m, unsigned int alloc_flags)
 {
-	if (order == 0 && mt < MIGRATE_PCPTYPES)
-		return rmqueue_pcplist(m, z, mt);
-	return __rmqueue(m, z, order, mt);
+	bool cma_built = m->mte.policy == TS_POLICY_CMA;
+	bool metadata_built = m->mte.fixed ? m->mte.storage_enabled : m->mte.policy == TS_POLICY_RFC_V1;
+
+	return (!cma_built || (alloc_flags & ALLOC_CMA)) &&
+	       (!metadata_built || (alloc_flags & ALLOC_FROM_METADATA));
+}
+
+static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt,
+			    unsigned int alloc_flags)
+{
+	if (order == 0 && mt < MIGRATE_PCPTYPES &&
+	    (mt != MIGRATE_MOVABLE || movable_pcp_allowed(m, alloc_flags)))
+		return rmqueue_pcplist(m, z, mt, alloc_flags);
+	return __rmqueue(m, z, order, mt, alloc_flags);
 }
 
 /*
@@ -419,19 +481,37 @@ static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned in
  * and does it have a block big enough?  Linux's __zone_watermark_ok without
  * the high-atomic and ALLOC_* refinements.
  */
-bool zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark)
+static bool __zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark,
+				unsigned int alloc_flags)
 {
 	int64_t free = z->vm_stat[NR_FREE_PAGES] - ((1L << order) - 1);
 
+	/* Free pages this request may not use do not count (§2.5). */
+	if (!(alloc_flags & ALLOC_CMA))
+		free -= z->vm_stat[NR_FREE_CMA_PAGES];
+	if (!(alloc_flags & ALLOC_FROM_METADATA))
+		free -= z->vm_stat[NR_FREE_METADATA_PAGES];
 	if (free <= (int64_t)mark)
 		return false;
 	if (order == 0)
 		return true;
-	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++)
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			if (!list_empty(&z->free_area[o].free_list[mt]))
 				return true;
+		if ((alloc_flags & ALLOC_CMA) && !list_empty(&z->free_area[o].free_list[MIGRATE_CMA]))
+			return true;
+		if ((alloc_flags & ALLOC_FROM_METADATA) &&
+		    !list_empty(&z->free_area[o].free_list[MIGRATE_METADATA]))
+			return true;
+	}
 	return false;
+}
+
+/* The watermark test for a request that may use every kind of free page. */
+bool zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark)
+{
+	return __zone_watermark_ok(z, order, mark, ALLOC_CMA | ALLOC_FROM_METADATA);
 }
 
 /* Turn a block just taken from the lists into an allocated page. */
@@ -442,7 +522,7 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 	for (uint64_t i = 0; i < n; i++) {
 		struct page *q = p + i;
 
-		q->flags = 0;
+		q->flags &= PG_tag_storage_reserved;	/* set by the reservation just made */
 		q->refcount = 0;
 		q->mapcount = 0;
 		q->mapping = 0;
@@ -467,7 +547,12 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 			p[i].flags |= PG_tail;
 	}
 	if (gfp & __GFP_ZERO) {
-		memset(page_address(m, p), 0, n << PAGE_SHIFT);
+		if ((gfp & __GFP_TAGGED) && m->mte.supported) {
+			for (uint64_t i = 0; i < n; i++)
+				tag_clear_highpage(m, p + i);
+		} else {
+			memset(page_address(m, p), 0, n << PAGE_SHIFT);
+		}
 		m->now += m->costs[COST_ZERO_PAGE] * n;
 	}
 }
@@ -507,6 +592,7 @@ static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp
 {
 	int nodes[MAX_NUMNODES], nr = node_order(m, nid, nodes);
 	int mt = gfp_migratetype(gfp);
+	unsigned int alloc_flags = gfp_to_alloc_flags(m, gfp);
 
 	if (gfp & __GFP_THISNODE)
 		nr = 1;
@@ -520,11 +606,18 @@ static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp
 
 			if (!populated_zone(z) || (zi == ZONE_MOVABLE && !(gfp & __GFP_MOVABLE)))
 				continue;
-			if (!zone_watermark_ok(z, order, z->watermark[wmark]))
+			if (!__zone_watermark_ok(z, order, z->watermark[wmark], alloc_flags))
 				continue;
-			p = rmqueue(m, z, order, mt);
+			p = rmqueue(m, z, order, mt, alloc_flags);
 			if (!p)
 				continue;
+			if (m->mte.storage_enabled && (gfp & __GFP_TAGGED) &&
+			    reserve_metadata_storage(m, p, order, gfp)) {
+				/* No tag storage: back to the tail, try elsewhere (§3.3). */
+				__free_one_page_to(m, z, page_to_pfn(m, p), order,
+						   get_pageblock_migratetype(m, page_to_pfn(m, p)), true);
+				continue;
+			}
 			prep_new_page(m, p, order, gfp);
 			count_vm_events(m, pgalloc_event[zi], 1L << order);
 			if (nodes[i] == nid) {
@@ -567,6 +660,29 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 }
 
 /*
+ * free_tag_state - a freed page gives back its tag storage (§3.6).  As
+ * written the free path keys on PG_mte_tagged, so a tagged allocation freed
+ * before being tagged leaks its block share (§6.6 #7); mte_fixes=on keys on
+ * the reservation itself and also purges pfn-saved tags of untagged pages
+ * (#8).  Clears the tag flags either way.
+ */
+static void free_tag_state(struct mmsim_machine *m, struct page *p, unsigned int order)
+{
+	uint64_t n = 1ULL << order;
+	bool release = m->mte.fixed ? (p->flags & PG_tag_storage_reserved) : (p->flags & PG_mte_tagged);
+
+	if (!m->mte.storage_enabled)
+		;
+	else if (release)
+		free_metadata_storage(m, p, order);
+	else if (m->mte.fixed)
+		for (uint64_t i = 0; i < n; i++)
+			tagbuf_erase(&m->mte.tags_by_pfn, page_to_pfn(m, p + i), NULL);
+	for (uint64_t i = 0; i < n; i++)
+		p[i].flags &= ~(PG_mte_tagged | PG_tag_storage_reserved);
+}
+
+/*
  * A page being freed must be unused; if it is not, Linux prints "Bad page
  * state" and leaks it.  So does the model, and mmsim_check() reports it.
  */
@@ -585,7 +701,7 @@ static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned
 			m->bad_pages++;
 			return false;
 		}
-		q->flags = 0;
+		q->flags &= PG_mte_tagged | PG_tag_storage_reserved;	/* for free_tag_state */
 		q->mapping = 0;
 		q->index = 0;
 		q->private = 0;
@@ -593,6 +709,7 @@ static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned
 	}
 	count_vm_events(m, PGFREE, (int64_t)n);
 	charge(m, COST_PAGE_FREE);
+	free_tag_state(m, p, order);
 	TRACE(m, "kmem:mm_page_free", (int)m->this_cpu, -1, 0, page_to_pfn(m, p), order,
 	      "pfn=0x%llx order=%u", (unsigned long long)page_to_pfn(m, p), order);
 	return true;
@@ -608,7 +725,10 @@ void free_unref_page(struct mmsim_machine *m, struct page *p)
 
 	if (!free_pages_prepare(m, p, 0))
 		return;
-	if (mt >= MIGRATE_PCPTYPES) {
+	/* METADATA and ISOLATE pages bypass the pcp lists (§2.4); CMA joins MOVABLE. */
+	if (mt == MIGRATE_CMA) {
+		mt = MIGRATE_MOVABLE;
+	} else if (mt >= MIGRATE_PCPTYPES) {
 		__free_one_page(m, z, pfn, 0, mt);
 		return;
 	}

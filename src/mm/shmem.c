@@ -77,7 +77,7 @@ struct page *shmem_find_page(struct mmsim_machine *m, struct shmem_inode *in, ui
  * VM_FAULT_OOM when memory is short.
  */
 struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64_t index,
-			    vm_fault_t *ret)
+			    gfp_t extra_gfp, vm_fault_t *ret)
 {
 	struct mmsim_machine *m = t->machine;
 	uint64_t *slot;
@@ -97,7 +97,7 @@ struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64
 		get_page(p);
 		return p;
 	}
-	p = alloc_pages_node(m, policy_node(t, NULL, 0), GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+	p = alloc_pages_node(m, policy_node(t, NULL, 0), GFP_HIGHUSER_MOVABLE | __GFP_ZERO | extra_gfp, 0);
 	if (!p) {
 		*ret = VM_FAULT_OOM;
 		return NULL;

@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/arm64/pgtable.h"
+
 struct mmsim_machine;
 struct page;
 struct dt_machine;
@@ -97,6 +99,12 @@ void mte_clear_page_tags(struct mmsim_machine *m, struct page *p);
 void mte_copy_page_tags(struct mmsim_machine *m, struct page *to, struct page *from);
 void mte_copy_tags_out(struct mmsim_machine *m, struct page *p, uint8_t *buf);
 void mte_copy_tags_in(struct mmsim_machine *m, struct page *p, const uint8_t *buf);
+
+/* Kernel tag handling (spec §4.7, §4.8, §5.4). */
+void set_page_mte_tagged(struct mmsim_machine *m, struct page *p);
+void tag_clear_highpage(struct mmsim_machine *m, struct page *p);
+void copy_highpage(struct mmsim_machine *m, struct page *to, struct page *from);
+void mte_sync_tags(struct mmsim_machine *m, pteval_t *pte);
 
 /* 128-byte buffers by key. */
 int      tagbuf_store(struct tagbuf_map *map, uint64_t key, const uint8_t *tags);

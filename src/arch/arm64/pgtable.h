@@ -70,6 +70,8 @@ typedef uint64_t pteval_t;
 #define PTE_DIRTY       (1ULL << 55)
 #define PTE_SPECIAL     (1ULL << 56)
 #define PTE_PROT_NONE   (1ULL << 58)         /* only when !PTE_VALID           */
+#define PTE_METADATA_NONE (1ULL << 59)       /* only when PTE_PROT_NONE: tag storage
+					       fault-on-access (RFC v1 patch 29) */
 
 /* MAIR indices, as Linux programs MAIR_EL1. */
 #define MT_NORMAL         0
@@ -81,6 +83,7 @@ typedef uint64_t pteval_t;
 /* PROT_NONE: invalid to the MMU, but still "present" to the kernel. */
 #define PAGE_NONE       ((PROT_DEFAULT & ~PTE_VALID) | PTE_ATTRINDX(MT_NORMAL) | PTE_PROT_NONE | \
 			 PTE_RDONLY | PTE_NG | PTE_PXN | PTE_UXN)
+#define PAGE_METADATA_NONE (PAGE_NONE | PTE_METADATA_NONE)
 #define _PAGE_USER      (PROT_DEFAULT | PTE_ATTRINDX(MT_NORMAL) | PTE_NG | PTE_PXN | PTE_USER)
 #define PAGE_SHARED     (_PAGE_USER | PTE_UXN | PTE_WRITE)
 #define PAGE_SHARED_EXEC (_PAGE_USER | PTE_WRITE)
@@ -138,6 +141,7 @@ static inline bool pte_none(pteval_t p)    { return p == 0; }
 static inline bool pte_valid(pteval_t p)   { return p & PTE_VALID; }
 static inline bool pte_protnone(pteval_t p) { return (p & (PTE_VALID | PTE_PROT_NONE)) == PTE_PROT_NONE; }
 static inline bool pte_present(pteval_t p) { return pte_valid(p) || pte_protnone(p); }
+static inline bool pte_metadata_none(pteval_t p) { return pte_protnone(p) && (p & PTE_METADATA_NONE); }
 static inline bool pte_write(pteval_t p)   { return p & PTE_WRITE; }
 static inline bool pte_special(pteval_t p) { return p & PTE_SPECIAL; }
 static inline bool pte_young(pteval_t p)   { return p & PTE_AF; }

@@ -86,12 +86,20 @@ void asid_free(struct mmsim_machine *m, uint16_t asid)
 	m->asid_map[asid / 64] &= ~(1ULL << (asid % 64));
 }
 
-/* Write a descriptor.  Callers flush first when the old one was more permissive. */
+/*
+ * Write a descriptor.  Callers flush first when the old one was more
+ * permissive.  A user-accessible Normal-Tagged mapping of a real page goes
+ * through mte_sync_tags first, which may turn it into PAGE_METADATA_NONE.
+ */
 void set_pte_at(struct mm_struct *mm, uint64_t addr, pteval_t *ptep, pteval_t pte)
 {
+	struct mmsim_machine *m = mm->machine;
+
 	(void)addr;
+	if (m->mte.supported && pte_valid(pte) && pte_user(pte) && pte_tagged(pte) && !pte_special(pte))
+		mte_sync_tags(m, &pte);
 	*ptep = pte;
-	charge(mm->machine, COST_PTE_UPDATE);
+	charge(m, COST_PTE_UPDATE);
 }
 
 /* Break-before-make: clear, invalidate everywhere, then the caller may write. */
