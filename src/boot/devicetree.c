@@ -377,12 +377,18 @@ static int parse_tag_storage(struct dt_ctx *c, int off, int depth)
 	const void *p;
 	int len, ret;
 
-	if (m->nr_tag_storage >= DT_MAX_TAG)
-		return fail(c, off, "more than %d arm,mte-tag-storage nodes (DT_MAX_TAG)",
-			    DT_MAX_TAG);
+	/*
+	 * Too many nodes is the tag storage code's error to report, not a
+	 * malformed tree: keep the first one over its limit, count the rest.
+	 */
+	if (m->nr_tag_storage >= DT_MAX_TAG) {
+		m->nr_tag_storage_dropped++;
+		return 0;
+	}
 	t = &m->tag_storage[m->nr_tag_storage++];
 	copy_name(c, off, t->node, sizeof(t->node));
 	t->depth = depth;
+	t->reg_cells = (int)(c->root_ac + c->root_sc);
 
 	ret = get_prop(c, off, "reg", &p, &len);
 	if (ret < 0)

@@ -17,7 +17,13 @@
 #define DT_MAX_RESERVED  64   /* /reserved-memory children and /memreserve/ entries  */
 #define DT_MAX_CPUS      64
 #define DT_MAX_NODES     8    /* NUMA nodes                                        */
-#define DT_MAX_TAG       32   /* arm,mte-tag-storage nodes (MAX_TAG_REGIONS)       */
+/*
+ * arm,mte-tag-storage nodes kept: one more than MAX_TAG_REGIONS, so that the
+ * tag storage code sees the node that goes over its limit and can say so as
+ * the kernel does.  Nodes past this one cannot matter (the scan stops at the
+ * first over the limit) and are only counted.
+ */
+#define DT_MAX_TAG       33
 
 struct dt_mem_range {
 	uint64_t base, size;
@@ -38,6 +44,7 @@ struct dt_tag_storage {
 	char node[64];
 	int depth;
 	int reg_tuples;          /* number of (addr,size) tuples in reg, -1 if absent */
+	int reg_cells;           /* cells of one tuple: root #address-cells + #size-cells */
 	uint64_t base, size;     /* first tuple                                       */
 	bool has_block_size;
 	uint32_t block_size;     /* bytes                                             */
@@ -64,6 +71,7 @@ struct dt_machine {
 	int cpu_nid[DT_MAX_CPUS];       /* numa-node-id of each cpu node, 0 if absent */
 	unsigned int nr_nodes;          /* 1 + highest node id seen                   */
 	unsigned int nr_tag_storage;
+	unsigned int nr_tag_storage_dropped;    /* nodes past DT_MAX_TAG, not kept */
 	struct dt_tag_storage tag_storage[DT_MAX_TAG];
 	char bootargs[1024];            /* /chosen/bootargs, "" if none               */
 };
