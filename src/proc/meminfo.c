@@ -234,6 +234,9 @@ void proc_meminfo_show(struct mmsim_machine *m, struct seqbuf *s)
 	show_val_kb(s, "FilePmdMapped:  ", global_node_state(m, NR_FILE_PMDMAPPED));
 	show_val_kb(s, "CmaTotal:       ", total_cma_pages(m));
 	show_val_kb(s, "CmaFree:        ", global_zone_state(m, NR_FREE_CMA_PAGES));
+	/* Tag storage lent out as data memory (RFC v1 CONFIG_MEMORY_METADATA). */
+	show_val_kb(s, "MetadataTotal:  ", m->mte.totalmetadata_pages);
+	show_val_kb(s, "MetadataFree:   ", global_zone_state(m, NR_FREE_METADATA_PAGES));
 	/* hugetlb_report_meminfo(): no hugetlb pool; 2 MiB is the default size. */
 	seq_printf(s, "HugePages_Total:   %5lu\n"
 		      "HugePages_Free:    %5lu\n"

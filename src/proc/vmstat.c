@@ -348,7 +348,8 @@ static void zoneinfo_zone(struct mmsim_machine *m, struct pglist_data *pg, int z
 		      "\n        spanned  %llu"
 		      "\n        present  %llu"
 		      "\n        managed  %llu"
-		      "\n        cma      %llu",
+		      "\n        cma      %llu"
+		      "\n        metadata %llu",
 		   (unsigned long long)(z->vm_stat[NR_FREE_PAGES] > 0 ? z->vm_stat[NR_FREE_PAGES] : 0),
 		   0ULL,
 		   (unsigned long long)z->watermark[WMARK_MIN],
@@ -357,7 +358,8 @@ static void zoneinfo_zone(struct mmsim_machine *m, struct pglist_data *pg, int z
 		   (unsigned long long)z->spanned_pages,
 		   (unsigned long long)z->present_pages,
 		   (unsigned long long)z->managed_pages,
-		   (unsigned long long)zone_cma_pages(m, z));
+		   (unsigned long long)zone_cma_pages(m, z),
+		   (unsigned long long)z->metadata_pages);
 	seq_printf(s, "\n        protection: (%lld", (long long)z->lowmem_reserve[0]);
 	for (i = 1; i < MAX_NR_ZONES; i++)
 		seq_printf(s, ", %lld", (long long)z->lowmem_reserve[i]);
