@@ -86,7 +86,7 @@ TEST(dt_builtin_machine)
 	EXPECT_EQ(m.cpu_nid[1], 0);
 	EXPECT_EQ(m.nr_nodes, 1);
 	EXPECT_EQ(m.nr_reserved, 0);
-	EXPECT_EQ(m.nr_tag_storage, 0);
+	EXPECT_EQ(m.nr_tag_storage, 1);
 	EXPECT_TRUE(m.bootargs[0] == '\0');
 }
 

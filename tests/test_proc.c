@@ -98,6 +98,7 @@ static const char *const meminfo_labels[] = {
 	"WritebackTmp", "CommitLimit", "Committed_AS", "VmallocTotal", "VmallocUsed",
 	"VmallocChunk", "Percpu", "HardwareCorrupted", "AnonHugePages", "ShmemHugePages",
 	"ShmemPmdMapped", "FileHugePages", "FilePmdMapped", "CmaTotal", "CmaFree",
+	"MetadataTotal", "MetadataFree",	/* the tag storage series (MEMORY_METADATA) */
 	"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
 	"Hugepagesize", "Hugetlb",
 };
@@ -133,7 +134,7 @@ TEST(proc_meminfo_fields_in_order)
 	EXPECT_EQ(i, n);
 	free(text);
 
-	EXPECT_LE(meminfo_kb(m, "MemTotal:"), 1048576);
+	EXPECT_LE(meminfo_kb(m, "MemTotal:"), 1048576 + 32768);	/* + the tag storage */
 	EXPECT_GT(meminfo_kb(m, "MemTotal:"), 1000000);
 	EXPECT_LE(meminfo_kb(m, "MemFree:"), meminfo_kb(m, "MemTotal:"));
 	EXPECT_LE(meminfo_kb(m, "MemAvailable:"), meminfo_kb(m, "MemTotal:"));
@@ -212,7 +213,7 @@ TEST(proc_vmstat_layout)
 
 TEST(proc_buddyinfo_parses)
 {
-	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_machine *m = test_machine("arm64.nomte");	/* no Metadata pageblocks */
 	char *text = slurp(m, NULL, "buddyinfo"), *line, *save = NULL;
 	int zones = 0;
 
