@@ -24,6 +24,7 @@
 #include "arch/arm64/mte.h"
 
 struct dt_machine;
+struct fault_on_access_test_hook;
 
 /*
  * Simulated cost of each operation, in ns.  Defaults approximate what an
@@ -87,6 +88,10 @@ struct mmsim_task {
 	bool killed;                    /* SIGKILL delivered (OOM); calls -ESRCH   */
 	uint64_t min_flt, maj_flt;
 	uint64_t tagged_addr_ctrl;      /* prctl(PR_SET_TAGGED_ADDR_CTRL) value     */
+	bool mte_async_pending;         /* an asynchronous tag check fault (TFSR)    */
+	bool mte_async_entered;         /* ... and the kernel was entered since      */
+	bool fatal_signal_pending;      /* SIGKILL queued, not yet acted on          */
+	bool memalloc_isolate;          /* PF_MEMALLOC_ISOLATE (0x00010000)          */
 	int mempolicy_mode;             /* set_mempolicy()                           */
 	uint64_t mempolicy_nodes;
 	unsigned int il_next;           /* next node for MPOL_INTERLEAVE            */
@@ -196,6 +201,10 @@ struct mmsim_machine {
 	unsigned int this_cpu;
 	int64_t bad_pages;              /* pages freed in a bad state (BUG)         */
 	bool dying;                     /* mmsim_machine_destroy in progress        */
+	/* Fault-on-access callbacks that broke the lock or reference rules.       */
+	uint64_t fault_contract_violations;
+	/* Test only: stands in for the arch fault-on-access hooks when set.       */
+	const struct fault_on_access_test_hook *fault_on_access_test_hook;
 };
 
 static inline struct page *pfn_to_page(struct mmsim_machine *m, uint64_t pfn)

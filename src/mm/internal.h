@@ -118,7 +118,9 @@ typedef unsigned int vm_fault_t;
 #define VM_FAULT_SIGBUS   0x0002U
 #define VM_FAULT_MAJOR    0x0004U
 #define VM_FAULT_SIGSEGV  0x0040U
-#define VM_FAULT_RETRY    0x0400U   /* the task must sleep (BLOCKED)        */
+#define VM_FAULT_RETRY    0x0400U   /* replay the fault (FAULT_FLAG_TRIED)   */
+#define VM_FAULT_BLOCKED  0x10000U  /* model: the task sleeps (e.g. on a migration
+				       entry) until woken; the access is BLOCKED */
 #define VM_FAULT_ERROR    (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 
 #define FAULT_FLAG_WRITE       0x01U

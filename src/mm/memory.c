@@ -283,7 +283,7 @@ static vm_fault_t do_swap_page(struct vm_fault *vmf)
 
 	if (is_migration_entry(e)) {
 		trace_fault(vmf, "migration-wait");
-		return VM_FAULT_RETRY;
+		return VM_FAULT_BLOCKED;
 	}
 	if (is_pte_marker_entry(e)) {
 		/* A marker with nothing behind it reads as an empty PTE. */
@@ -338,7 +338,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 		return VM_FAULT_OOM;
 	vmf.orig_pte = *vmf.pte;
 	ret = handle_pte_fault(&vmf);
-	if (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR))
+	if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED | VM_FAULT_ERROR))
 		return ret;
 	if (ret & VM_FAULT_MAJOR) {
 		t->maj_flt++;
@@ -372,9 +372,12 @@ int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool writ
 		if (ptep && pte_valid(*ptep) && (!write || pte_write(*ptep)) && pte_young(*ptep))
 			continue;
 		ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_REMOTE);
+		if (ret & VM_FAULT_RETRY)
+			ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) |
+					      FAULT_FLAG_REMOTE | FAULT_FLAG_TRIED);
 		if (ret & VM_FAULT_OOM)
 			return -MMSIM_ENOMEM;
-		if (ret & VM_FAULT_RETRY)
+		if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED))
 			return -MMSIM_EAGAIN;
 		if (ret & VM_FAULT_ERROR)
 			return -MMSIM_EFAULT;

@@ -160,7 +160,12 @@ int migrate_page_to(struct mmsim_machine *m, struct page *src, struct page *dst)
 /* Move p to a new page on node nid. */
 int migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp)
 {
-	struct page *dst = alloc_pages_node(m, nid, gfp | __GFP_THISNODE, 0);
+	struct page *dst;
+
+	/* A tagged page moves to a tagged allocation: storage, never tag storage (§2.7). */
+	if (p->flags & PG_mte_tagged)
+		gfp |= __GFP_TAGGED;
+	dst = alloc_pages_node(m, nid, gfp | (nid >= 0 ? __GFP_THISNODE : 0), 0);
 	int err;
 
 	if (!dst)

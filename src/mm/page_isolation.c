@@ -44,6 +44,9 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 
 	if (start >= end || !pfn_valid(m, start) || !pfn_valid(m, end - 1))
 		return -MMSIM_EINVAL;
+	/* A task with SIGKILL pending gets no new memory from here. */
+	if (m->current && m->current->fatal_signal_pending)
+		return -MMSIM_EINTR;
 	z = page_zone(m, pfn_to_page(m, start));
 	for (uint64_t pfn = start; pfn < end; pfn++) {
 		struct page *p = pfn_to_page(m, pfn);

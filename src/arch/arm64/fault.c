@@ -80,8 +80,14 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 		return FAULT_SIGNAL;
 	}
 	ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
+	/* Like arm64's do_page_fault: replay once with FAULT_FLAG_TRIED. */
 	if (ret & VM_FAULT_RETRY)
+		ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | FAULT_FLAG_TRIED |
+				      (write ? FAULT_FLAG_WRITE : 0));
+	if (ret & VM_FAULT_BLOCKED)
 		return FAULT_BLOCKED;
+	if (ret & VM_FAULT_RETRY)
+		return FAULT_FIXED;	/* the access faults again */
 	if (ret & VM_FAULT_OOM) {
 		out_of_memory(t);
 		if (t->killed) {

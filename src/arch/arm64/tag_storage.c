@@ -1,28 +1,322 @@
 // SPDX-License-Identifier: MIT
 /*
- * arch/arm64/tag_storage.c - reserving and freeing tag storage blocks for
- * tagged allocations (spec §3).
+ * arch/arm64/tag_storage.c - dynamic tag storage: reserving tag blocks for
+ * tagged allocations (spec §3), giving them back (§3.6), and the
+ * fault-on-access handler for PAGE_METADATA_NONE entries (§4.4, §7.1).
+ *
+ * A tag block is block_size consecutive tag-storage pages.  It is reserved
+ * when its pages have been taken out of the allocator by alloc_contig_range
+ * (migrating whatever data lived there); the model marks each of them
+ * PG_tag_block, which stands for the seed's tag_blocks_reserved xarray.  The
+ * block's users are counted in its first page's refcount:
+ *
+ *     refcount(head) = 1 + sum over live reserved allocations using the block
+ *                          of min(2^order, 32 * block_size)
+ *
+ * and the block goes back to the allocator when that sum reaches zero.
+ * mmsim_check() recomputes the sum from the pages and compares (I2).
+ *
+ * The code follows the seed as written, including order_to_num_blocks'
+ * over-reservation for block_size > 1 (§3.5, §6.6 #5); mte_fixes=on
+ * reserves exactly the blocks an allocation needs.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mm/fault_on_access.h"
 #include "mm/internal.h"
+
+#define RESERVE_TRIES 5
+#define MIGRATE_TRIES 5
+
+/* WARN_ONCE bits in m->mte.warned_once (bit 0, 1 are mte.c's). */
+#define WARN_MISSING_BLOCK   (1ULL << 2)
+#define WARN_NOT_TAGGED      (1ULL << 3)
+#define WARN_NOT_RESERVED    (1ULL << 4)
+
+static void warn_once(struct mmsim_machine *m, uint64_t bit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* WARN_ONCE: the first time only, into the kernel log. */
+static void warn_once(struct mmsim_machine *m, uint64_t bit, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (m->mte.warned_once & bit)
+		return;
+	m->mte.warned_once |= bit;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printk(m, "%s", line);
+}
 
 bool page_tag_storage_reserved(const struct page *p)
 {
 	return p->flags & PG_tag_storage_reserved;
 }
 
+static bool block_reserved(struct mmsim_machine *m, uint64_t block)
+{
+	return pfn_to_page(m, block)->flags & PG_tag_block;
+}
+
+/* The blocks an allocation of 2^order pages at the found block uses. */
+static void block_range(struct mmsim_machine *m, const struct tag_region *r, unsigned int order,
+			uint64_t *nblocks, int *inc)
+{
+	uint64_t pages = 1ULL << order, per_block = 32ULL * r->block_size;
+
+	if (m->mte.fixed)
+		*nblocks = (pages + per_block - 1) / per_block;
+	else
+		*nblocks = pages / 32 ? pages / 32 : 1;	/* order_to_num_blocks, as written */
+	*inc = (int)(pages < per_block ? pages : per_block);
+}
+
+static int tag_storage_type(struct mmsim_machine *m)
+{
+	return m->mte.policy == TS_POLICY_CMA ? MIGRATE_CMA : MIGRATE_METADATA;
+}
+
+/* Take block's pages out of the allocator: alloc_contig_range, 5 tries on -EBUSY. */
+static int tag_storage_take_block(struct mmsim_machine *m, uint64_t block, unsigned int bs)
+{
+	int ret = -MMSIM_EBUSY;
+
+	for (int tries = 0; tries < RESERVE_TRIES && ret == -MMSIM_EBUSY; tries++)
+		ret = alloc_contig_range(m, block, block + bs, tag_storage_type(m));
+	return ret;
+}
+
+/* The block now holds tags: drop stale data lines, mark it reserved (§3.7). */
+static void tag_storage_reserve_block(struct mmsim_machine *m, uint64_t block, unsigned int bs, int inc)
+{
+	TRACE(m, "mte:dcache_inval_poc", (int)m->this_cpu, -1, 0, block, 0, "block=0x%llx pages=%u",
+	      (unsigned long long)block, bs);
+	for (unsigned int i = 0; i < bs; i++)
+		pfn_to_page(m, block + i)->flags |= PG_tag_block;
+	pfn_to_page(m, block)->refcount += inc;
+	count_vm_events(m, METADATA_RESERVE_SUCCESS, bs);
+	TRACE(m, "mte:tag_block_reserve", (int)m->this_cpu, -1, 0, block, 0, "block=0x%llx refcount=%d",
+	      (unsigned long long)block, pfn_to_page(m, block)->refcount);
+}
+
+/* Drop a use of block; the last one gives the block back to the allocator. */
+static bool tag_storage_put_block(struct mmsim_machine *m, uint64_t block, unsigned int bs, int inc)
+{
+	struct page *head = pfn_to_page(m, block);
+
+	head->refcount -= inc;
+	if (head->refcount != 1)
+		return false;
+	for (unsigned int i = 0; i < bs; i++)
+		pfn_to_page(m, block + i)->flags &= ~PG_tag_block;
+	free_contig_range(m, block, bs);
+	return true;
+}
+
+/*
+ * reserve_metadata_storage - make sure the tag blocks of the 2^order pages at
+ * page are reserved (§3.4).  Returns 0 (also when no block covers the page,
+ * and when a fatal signal interrupted it, as the seed does) or -errno.
+ */
 int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned int order,
 			     unsigned int gfp)
 {
-	(void)m;
-	(void)page;
-	(void)order;
+	uint64_t pfn = page_to_pfn(m, page), block, nblocks;
+	const struct tag_region *r;
+	bool existed[64];
+	int inc, ret = 0;
+	unsigned int bs;
+	bool isolate_was;
+	struct mmsim_task *cur = m->current;
+
 	(void)gfp;
+	if (!m->mte.storage_enabled)
+		return 0;
+	if (tag_storage_find_block(m, pfn, &block, &r)) {
+		warn_once(m, WARN_MISSING_BLOCK, "WARNING: Missing tag storage block for pfn 0x%llx",
+			  (unsigned long long)pfn);
+		return 0;
+	}
+	bs = r->block_size;
+	block_range(m, r, order, &nblocks, &inc);
+	if (nblocks > 64)
+		nblocks = 64;
+	if (page->flags & PG_tag_storage_reserved)
+		return 0;
+	for (uint64_t i = 0; i < nblocks; i++) {
+		existed[i] = block_reserved(m, block + i * bs);
+		if (existed[i])
+			pfn_to_page(m, block + i * bs)->refcount += inc;
+	}
+	isolate_was = cur && cur->memalloc_isolate;
+	if (cur)
+		cur->memalloc_isolate = true;
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t b = block + i * bs;
+
+		if (existed[i])
+			continue;
+		ret = tag_storage_take_block(m, b, bs);
+		if (ret == -MMSIM_EINTR) {
+			ret = 0;
+			goto out_error;
+		}
+		if (ret)
+			goto out_error;
+		tag_storage_reserve_block(m, b, bs, inc);
+	}
+	for (uint64_t i = 0; i < (1ULL << order); i++)
+		page[i].flags |= PG_tag_storage_reserved;
+	if (cur)
+		cur->memalloc_isolate = isolate_was;
 	return 0;
+
+out_error:
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t b = block + i * bs;
+
+		if (block_reserved(m, b))
+			tag_storage_put_block(m, b, bs, inc);
+	}
+	if (cur)
+		cur->memalloc_isolate = isolate_was;
+	count_vm_events(m, METADATA_RESERVE_FAIL, bs);
+	TRACE(m, "mte:tag_block_reserve_fail", (int)m->this_cpu, -1, 0, pfn, order, "pfn=0x%llx ret=%d",
+	      (unsigned long long)pfn, ret);
+	return ret;
 }
 
+/*
+ * free_metadata_storage - the tagged allocation at page is being freed:
+ * invalidate its tag cache lines, drop pfn-saved tags, release its share of
+ * each block (§3.6).
+ */
 void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned int order)
 {
-	(void)m;
-	(void)page;
-	(void)order;
+	uint64_t pfn = page_to_pfn(m, page), block, nblocks;
+	const struct tag_region *r;
+	int inc;
+
+	if (!(page->flags & (m->mte.fixed ? PG_tag_storage_reserved : PG_mte_tagged))) {
+		warn_once(m, WARN_NOT_TAGGED, "WARNING: pfn 0x%llx is not tagged", (unsigned long long)pfn);
+		return;
+	}
+	if (tag_storage_find_block(m, pfn, &block, &r)) {
+		warn_once(m, WARN_MISSING_BLOCK, "WARNING: Missing tag storage block for pfn 0x%llx",
+			  (unsigned long long)pfn);
+		return;
+	}
+	TRACE(m, "mte:dcache_inval_tags_poc", (int)m->this_cpu, -1, 0, pfn, order, "pfn=0x%llx pages=%llu",
+	      (unsigned long long)pfn, 1ULL << order);
+	for (uint64_t i = 0; i < (1ULL << order); i++)
+		tagbuf_erase(&m->mte.tags_by_pfn, pfn + i, NULL);
+	block_range(m, r, order, &nblocks, &inc);
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t b = block + i * r->block_size;
+
+		if (!block_reserved(m, b)) {
+			warn_once(m, WARN_NOT_RESERVED, "WARNING: Block 0x%llx is not reserved for pfn 0x%llx",
+				  (unsigned long long)b, (unsigned long long)pfn);
+			continue;
+		}
+		if (tag_storage_put_block(m, b, r->block_size, inc)) {
+			count_vm_events(m, METADATA_RESERVE_FREE, r->block_size);
+			TRACE(m, "mte:tag_block_free", (int)m->this_cpu, -1, 0, b, 0, "block=0x%llx",
+			      (unsigned long long)b);
+		}
+	}
+}
+
+/* ------------------------------------------------- fault on access (§4.4) */
+
+/* The arm64 predicate: a protnone PTE carrying the METADATA_NONE bit. */
+bool arch_fault_on_access_pte(struct mmsim_machine *m, pteval_t pte)
+{
+	return m->mte.storage_enabled && pte_metadata_none(pte);
+}
+
+bool arch_fault_on_access_pmd(struct mmsim_machine *m, pteval_t pmd)
+{
+	return m->mte.storage_enabled && pte_metadata_none(pmd);
+}
+
+/*
+ * migrate_metadata_none_page - move page to a new page allocated tagged (so
+ * reserved, never tag storage), up to 5 tries on -EBUSY/-EAGAIN (§4.5).
+ * Drops the caller's reference.
+ */
+static void migrate_metadata_none_page(struct mmsim_machine *m, struct page *page)
+{
+	int err = -MMSIM_EAGAIN;
+
+	for (int tries = 0; tries < MIGRATE_TRIES && (err == -MMSIM_EAGAIN || err == -MMSIM_EBUSY); tries++)
+		err = migrate_page_to_node(m, page, -1, GFP_HIGHUSER_MOVABLE | __GFP_TAGGED);
+	put_page(m, page);
+}
+
+/* Ask the fault to be replayed, with the lock obligations of the contract. */
+static vm_fault_t fault_retry(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
+		release_fault_lock(vmf);
+	return VM_FAULT_RETRY;
+}
+
+/*
+ * arch_handle_folio_fault_on_access - a METADATA_NONE entry was accessed: the
+ * page needs reserved tag storage before it may be mapped tagged.  Reserve
+ * it (and let the generic code remap), or migrate the page to one that has
+ * storage (the migration remaps), or ask for a retry.  Called with the fault
+ * lock held and a reference on page, which it drops.
+ */
+vm_fault_t arch_handle_folio_fault_on_access(struct page *page, struct vm_fault *vmf, bool *map_pte)
+{
+	struct mmsim_machine *m = vmf->mm->machine;
+	uint64_t pfn = page_to_pfn(m, page);
+	int mt = get_pageblock_migratetype(m, pfn), ret;
+
+	*map_pte = false;
+	if (!(vmf->vma->vm_flags & VM_MTE)) {
+		put_page(m, page);
+		*map_pte = true;
+		return 0;
+	}
+	if (mt == MIGRATE_ISOLATE) {
+		/* Being isolated for migration: as written the retry is lost (§6.6 #2). */
+		put_page(m, page);
+		if (m->mte.fixed && !(vmf->flags & FAULT_FLAG_TRIED))
+			return fault_retry(vmf);
+		return 0;
+	}
+	if (mt == MIGRATE_METADATA) {
+		/* Tag storage can never be tagged: move the data off it. */
+		migrate_metadata_none_page(m, page);
+		trace_fault(vmf, "metadata-none-migrate");
+		return 0;
+	}
+	ret = reserve_metadata_storage(m, page, 0, GFP_HIGHUSER_MOVABLE);
+	if (ret == -MMSIM_EINTR) {
+		put_page(m, page);
+		return fault_retry(vmf);
+	}
+	if (ret) {
+		if (tagbuf_load(&m->mte.tags_by_pfn, pfn)) {
+			/* Its saved tags cannot follow a migration yet (seed TODO). */
+			put_page(m, page);
+			if (vmf->flags & FAULT_FLAG_TRIED)
+				return VM_FAULT_OOM;
+			return fault_retry(vmf);
+		}
+		migrate_metadata_none_page(m, page);
+		trace_fault(vmf, "metadata-none-migrate");
+		return 0;
+	}
+	put_page(m, page);
+	*map_pte = true;
+	trace_fault(vmf, "metadata-none-reserved");
+	return 0;
 }
