@@ -7,6 +7,7 @@
  * one pass on demand.
  */
 #include "mm/internal.h"
+#include "mm/fault_on_access.h"
 
 struct daemon {
 	const char *name;
@@ -24,7 +25,7 @@ static const struct daemon daemons[] = {
 	{ "kswapd",     0, not_built },
 	{ "khugepaged", 0, not_built },
 	{ "kcompactd",  0, not_built },
-	{ "numa_scan",  0, not_built },
+	{ "numa_scan",  NUMA_SCAN_PERIOD_NS, task_numa_work },
 };
 #define NR_DAEMONS (sizeof(daemons) / sizeof(daemons[0]))
 

@@ -229,6 +229,9 @@ struct mm_struct {
 	uint64_t id;                    /* creation order, for deterministic walks  */
 	struct list_head mm_list;       /* machine->mms                             */
 	bool thp_disabled;              /* prctl(PR_SET_THP_DISABLE)                */
+	/* NUMA balancing scanner (mm/numa_balancing.c, task_numa_work).           */
+	uint64_t numa_scan_offset;      /* where the next pass resumes              */
+	uint64_t numa_scan_seq;         /* completed passes over the whole space    */
 };
 
 /* ------------------------------------------------------------- shmem */
