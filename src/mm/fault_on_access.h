@@ -8,8 +8,8 @@
  * The arch side is two functions.  mm/numa_balancing.c defines them weak,
  * with the behaviour of an arch that has no such entries (predicate false,
  * callback SIGBUS); an arch overrides them with ordinary (strong)
- * definitions in an object that is linked anyway (arm64: mte.c), and the
- * linker then takes the arch's.
+ * definitions in an object that is linked anyway (arm64:
+ * arch/arm64/tag_storage.c), and the linker then takes the arch's.
  *
  * The callback contract, which handle_pte_protnone() checks on every call
  * (a breach is counted in machine->fault_contract_violations and logged):
