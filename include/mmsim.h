@@ -135,6 +135,13 @@ int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len,
 int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag,
                   struct mmsim_siginfo *si);
 int mmsim_task_resume(struct mmsim_task *t, struct mmsim_siginfo *si);
+/* Extension: IRG - a random logical tag for addr, honouring the task's
+ * PR_MTE_TAG_MASK include mask and the 16-bit exclude mask.               */
+int mmsim_irg(struct mmsim_task *t, uint64_t addr, uint64_t exclude, uint64_t *tagged);
+/* Extension: send a signal.  SIGKILL kills the process at once, or, for a
+ * task sleeping in the kernel (BLOCKED), when it wakes; until then it is a
+ * pending fatal signal.                                                    */
+int mmsim_kill(struct mmsim_task *t, int sig);
 
 /* ------------------------------------------------- background work and time */
 

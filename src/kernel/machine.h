@@ -273,13 +273,16 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
 int task_check_alive(struct mmsim_task *t);
 void kill_process(struct mmsim_machine *m, int tgid);
+void mte_note_kernel_entry(struct mmsim_task *t);
 /* System-call entry: the task must be alive (-ESRCH, reason set); charges the entry cost. */
 static inline int syscall_enter(struct mmsim_task *t)
 {
 	int err = task_check_alive(t);
 
-	if (!err)
+	if (!err) {
 		charge(t->machine, COST_SYSCALL);
+		mte_note_kernel_entry(t);
+	}
 	return err;
 }
 void task_update_fastpath(struct mmsim_task *t);

@@ -218,3 +218,26 @@ void task_free_all(struct mmsim_machine *m)
 	while (!list_empty(&m->tasks))
 		mmsim_task_exit(list_first_entry(&m->tasks, struct mmsim_task, tasks_node));
 }
+
+/*
+ * mmsim_kill - deliver sig to t.  Only SIGKILL has an effect in the model:
+ * a task in user space dies at once with its whole process; a task asleep
+ * in the kernel (BLOCKED) gets it pending - fatal_signal_pending() is true
+ * for it, so work done on its behalf (alloc_contig_range) gives up with
+ * -EINTR - and dies when it wakes.
+ */
+int mmsim_kill(struct mmsim_task *t, int sig)
+{
+	int err;
+
+	if ((err = task_check_alive(t)))
+		return err;
+	if (sig != MMSIM_SIGKILL)
+		return seterr(-MMSIM_EINVAL, "mmsim_kill: only SIGKILL (9) is modelled, not %d", sig);
+	if (t->blocked.active) {
+		t->fatal_signal_pending = true;
+		return 0;
+	}
+	kill_process(t->machine, t->tgid);
+	return 0;
+}

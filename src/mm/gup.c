@@ -24,6 +24,18 @@ struct mmsim_pin {
 	struct page **pages;
 };
 
+/*
+ * folio_is_longterm_pinnable - CMA, METADATA and ISOLATE pageblocks must be
+ * free to give their pages back, so a FOLL_LONGTERM pin never lands there
+ * (§2.8): the page is migrated to a GFP_USER page first.
+ */
+static bool page_longterm_pinnable(struct mmsim_machine *m, struct page *p)
+{
+	int mt = get_pageblock_migratetype(m, page_to_pfn(m, p));
+
+	return mt != MIGRATE_CMA && mt != MIGRATE_METADATA && mt != MIGRATE_ISOLATE;
+}
+
 /* The page at addr once faulted in as GUP wants it; NULL with *err set. */
 static struct page *gup_one(struct mmsim_task *t, uint64_t addr, bool write, int *err)
 {
@@ -103,6 +115,14 @@ int mmsim_pin(struct mmsim_task *t, uint64_t addr, uint64_t len, unsigned int fl
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		struct page *p = gup_one(t, a, flags & MMSIM_FOLL_WRITE, &err);
 
+		if (p && (flags & MMSIM_FOLL_LONGTERM) && !page_longterm_pinnable(t->machine, p)) {
+			migrate_page_to_node(t->machine, p, p->nid, GFP_USER);
+			p = gup_one(t, a, flags & MMSIM_FOLL_WRITE, &err);
+			if (p && !page_longterm_pinnable(t->machine, p)) {
+				p = NULL;
+				err = -MMSIM_ENOMEM;
+			}
+		}
 		if (!p) {
 			mmsim_unpin(pin);
 			return seterr(err, "mmsim_pin: cannot pin 0x%llx", (unsigned long long)a);

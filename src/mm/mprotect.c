@@ -28,8 +28,27 @@
 struct change_prot_walk {
 	struct vm_area_struct *vma;
 	bool try_writable;              /* MM_CP_TRY_CHANGE_WRITABLE            */
+	bool metadata_none;             /* MM_CP_PROT_METADATA_NONE (§4.2)      */
 	bool changed;
 };
+
+/*
+ * The seed's marking of present PTEs when a VMA becomes VM_MTE (§4.2): skip
+ * an entry already METADATA_NONE, the zero page and special mappings, and
+ * pages already tagged (shared with a tagged VMA); overwrite NUMA hints; do
+ * not skip possibly-COW pages.  Returns the new value, or old to skip.
+ */
+static pteval_t metadata_none_pte(struct vm_area_struct *v, uint64_t addr, pteval_t old)
+{
+	struct page *p;
+
+	if (pte_metadata_none(old))
+		return old;
+	p = vm_normal_page(v, addr, old);
+	if (!p || (p->flags & PG_mte_tagged))
+		return old;
+	return pte_modify(old, PAGE_METADATA_NONE);
+}
 
 /*
  * Whether a PTE of a writable private mapping may become writable now
@@ -61,7 +80,9 @@ static int change_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 
 	if (pte_none(old))
 		return 0;
-	if (pte_present(old)) {
+	if (pte_present(old) && cp->metadata_none) {
+		pte = metadata_none_pte(v, addr, old);
+	} else if (pte_present(old)) {
 		pte = pte_modify(old, v->vm_page_prot);
 		if (cp->try_writable && !pte_write(pte) && can_change_pte_writable(v, addr, pte))
 			pte = pte_mkwrite(pte);
@@ -82,8 +103,8 @@ static int change_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 		pte |= old & PTE_SWP_EXCLUSIVE;
 	}
 	if (pte != old) {
-		*ptep = pte;
-		charge(v->vm_mm->machine, COST_PTE_UPDATE);
+		/* Through set_pte_at: a tagged mapping may need its tags set up. */
+		set_pte_at(v->vm_mm, addr, ptep, pte);
 		cp->changed = true;
 	}
 	return 0;
@@ -97,10 +118,16 @@ static int change_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
  */
 void change_protection(struct vm_area_struct *v, uint64_t start, uint64_t end)
 {
+	change_protection_flags(v, start, end, false);
+}
+
+void change_protection_flags(struct vm_area_struct *v, uint64_t start, uint64_t end, bool metadata_none)
+{
 	static const struct mm_walk_ops ops = { .pte_entry = change_pte };
 	struct change_prot_walk cp = {
 		.vma = v,
 		.try_writable = (v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE,
+		.metadata_none = metadata_none,
 	};
 
 	walk_page_range(v->vm_mm, v, start, end, &ops, &cp);
@@ -135,7 +162,9 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct **vp,
 	err = vma_modify_flags(mm, vp, start, end, newflags);
 	if (err)
 		return err;
-	change_protection(*vp, start, end);
+	/* Becoming tagged with dynamic tag storage: fault-on-access marking. */
+	change_protection_flags(*vp, start, end, mm->machine->mte.storage_enabled &&
+				(newflags & VM_MTE) && !(oldflags & VM_MTE));
 	vm_stat_account(mm, oldflags, -nrpages);
 	vm_stat_account(mm, newflags, nrpages);
 	return 0;

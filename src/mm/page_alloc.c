@@ -169,11 +169,31 @@ static struct page *__rmqueue_smallest(struct mmsim_machine *m, struct zone *z,
 	return NULL;
 }
 
+/* The free block containing pfn: its head pfn and order, or false. */
+static bool find_free_block(struct mmsim_machine *m, uint64_t pfn, uint64_t *head, unsigned int *order);
+
+/*
+ * split_large_buddy - a free block bigger than a pageblock that covers the
+ * pageblock at pfn is broken into pageblock-sized blocks, each on the list
+ * of its own pageblock's type, so that one pageblock can change type alone
+ * (Linux splits such blocks when it isolates a single pageblock).
+ */
+static void split_large_buddy(struct mmsim_machine *m, struct zone *z, uint64_t pfn)
+{
+	uint64_t head;
+	unsigned int order;
+
+	if (!find_free_block(m, pfn, &head, &order) || order <= pageblock_order)
+		return;
+	del_page_from_free_list(z, pfn_to_page(m, head), order, get_pageblock_migratetype(m, head));
+	for (uint64_t pb = head; pb < head + (1ULL << order); pb += pageblock_nr_pages)
+		add_to_free_list(z, pfn_to_page(m, pb), pageblock_order, get_pageblock_migratetype(m, pb), true);
+}
+
 /*
  * move_freepages_block - move the free blocks of the pageblock holding pfn to
  * the lists of type mt and retype the pageblock.  Returns the number of free
- * pages moved.  Assumes no free block in it is larger than the pageblock
- * (callers retype such blocks whole with set_block_migratetype).
+ * pages moved.  A larger free block around it is split first.
  */
 int move_freepages_block(struct mmsim_machine *m, uint64_t pfn, int mt)
 {
@@ -182,6 +202,7 @@ int move_freepages_block(struct mmsim_machine *m, uint64_t pfn, int mt)
 	struct zone *z = page_zone(m, pfn_to_page(m, start));
 	int moved = 0;
 
+	split_large_buddy(m, z, start);
 	for (uint64_t p = start; p < end;) {
 		struct page *pg = pfn_to_page(m, p);
 		unsigned int o = pg->order;

@@ -89,4 +89,6 @@ void mm_populate(struct mmsim_task *t, uint64_t start, uint64_t end);
 /* Change the PTEs of [start, end) of @v to v->vm_page_prot (mprotect.c). */
 void change_protection(struct vm_area_struct *v, uint64_t start, uint64_t end);
 
+void change_protection_flags(struct vm_area_struct *v, uint64_t start, uint64_t end, bool metadata_none);
+
 #endif

@@ -64,6 +64,7 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 	vm_fault_t ret;
 
 	charge(m, COST_FAULT_ENTRY);
+	mte_note_kernel_entry(t);
 	TRACE(m, "exceptions:page_fault_user", (int)t->cpu, t->pid, addr, 0, 0,
 	      "address=0x%llx ip=0x0 error_code=0x%x", (unsigned long long)addr, esr);
 	if (esr_fsc_type(esr) == ESR_ELx_FSC_EXTABT) {
@@ -177,6 +178,71 @@ static void block_task(struct mmsim_task *t, int kind, uint64_t addr, uint64_t l
 	t->blocked.byte = byte;
 }
 
+/* ------------------------------------------------------- MTE tag checks */
+
+#define TCF_MODE(t) ((t)->tagged_addr_ctrl & MMSIM_PR_MTE_TCF_MASK)
+#define TCF_ASYMM   (MMSIM_PR_MTE_TCF_SYNC | MMSIM_PR_MTE_TCF_ASYNC)
+
+/*
+ * Is this access checked synchronously?  SYNC: always; ASYMM: reads (and
+ * writes are asynchronous); ASYNC: never.
+ */
+static bool tcf_sync(struct mmsim_task *t, int kind)
+{
+	uint64_t tcf = TCF_MODE(t);
+
+	return tcf == MMSIM_PR_MTE_TCF_SYNC || (tcf == TCF_ASYMM && kind == ACCESS_LOAD);
+}
+
+/*
+ * mte_check_access - compare the logical tag of addr with the allocation
+ * tags of the granules [va, va + len) of frame pfn touches.  Returns the
+ * untagged address of the first mismatching byte, or 0 when all match.
+ */
+static uint64_t mte_check_access(struct mmsim_machine *m, uint64_t addr, uint64_t va, uint64_t len,
+				 uint64_t pfn)
+{
+	unsigned int ltag = (unsigned int)(addr >> MTE_TAG_SHIFT) & 0xf;
+	unsigned int first = (unsigned int)((va & ~PAGE_MASK) / MTE_GRANULE_SIZE);
+	unsigned int last = (unsigned int)(((va & ~PAGE_MASK) + len - 1) / MTE_GRANULE_SIZE);
+
+	for (unsigned int g = first; g <= last; g++)
+		if (mte_get_granule_tag(m, pfn, g) != ltag)
+			return g == first ? va : (va & PAGE_MASK) + (uint64_t)g * MTE_GRANULE_SIZE;
+	return 0;
+}
+
+/* An asynchronous tag check fault: recorded now, reported at the next kernel entry. */
+static void mte_async_fault(struct mmsim_task *t)
+{
+	t->mte_async_pending = true;
+	t->mte_async_entered = false;
+	t->asid = 0;		/* keep the task off the fast path until it is reported */
+	TRACE(t->machine, "mte:async_tag_fault", (int)t->cpu, t->pid, 0, 0, 0, "pid=%d", t->pid);
+}
+
+/*
+ * The kernel was entered (a system call or an exception): a pending
+ * asynchronous fault is now due, and the next access of the task reports
+ * it (SIGSEGV, SEGV_MTEAERR, si_addr 0) instead of running.
+ */
+void mte_note_kernel_entry(struct mmsim_task *t)
+{
+	if (t->mte_async_pending)
+		t->mte_async_entered = true;
+}
+
+static bool mte_deliver_async(struct mmsim_task *t, struct mmsim_siginfo *si)
+{
+	if (!t->mte_async_pending || !t->mte_async_entered)
+		return false;
+	t->mte_async_pending = false;
+	t->mte_async_entered = false;
+	task_update_fastpath(t);
+	set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_MTEAERR, 0);
+	return true;
+}
+
 /*
  * access_slow - the general access: page by page, through translate().
  * buf is the destination of a load, the source of a store, unused for fill.
@@ -187,6 +253,8 @@ static int access_slow(struct mmsim_task *t, int kind, uint64_t addr, void *buf,
 	struct mmsim_machine *m = t->machine;
 	uint64_t va = untag(addr), done = 0;
 
+	if (mte_deliver_async(t, si))
+		return MMSIM_ACCESS_SIGNAL;
 	while (done < len) {
 		uint64_t chunk = PAGE_SIZE - ((va + done) & ~PAGE_MASK);
 		enum fault_result res = FAULT_FIXED;
@@ -204,6 +272,18 @@ static int access_slow(struct mmsim_task *t, int kind, uint64_t addr, void *buf,
 				return MMSIM_ACCESS_BLOCKED;
 			}
 			return MMSIM_ACCESS_SIGNAL;
+		}
+		if ((e->perm & TLB_TAGGED) && TCF_MODE(t)) {
+			uint64_t bad = mte_check_access(m, addr, va + done, chunk, e->pfn);
+
+			if (bad && tcf_sync(t, kind)) {
+				set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_MTESERR, bad);
+				TRACE(m, "mte:sync_tag_fault", (int)t->cpu, t->pid, bad, e->pfn, 0,
+				      "address=0x%llx", (unsigned long long)bad);
+				return MMSIM_ACCESS_SIGNAL;
+			}
+			if (bad)
+				mte_async_fault(t);
 		}
 		host = e->host + ((va + done) & ~PAGE_MASK);
 		if (kind == ACCESS_LOAD)
@@ -292,6 +372,12 @@ int mmsim_task_resume(struct mmsim_task *t, struct mmsim_siginfo *si)
 	if (!t->blocked.active)
 		return seterr(-MMSIM_EINVAL, "mmsim_task_resume: task %d is not blocked", t->pid);
 	t->blocked.active = false;
+	if (t->fatal_signal_pending) {
+		/* It wakes up only to die. */
+		kill_process(t->machine, t->tgid);
+		set_siginfo(si, MMSIM_SIGKILL, 0, 0);
+		return MMSIM_ACCESS_SIGNAL;
+	}
 	switch (t->blocked.kind) {
 	case ACCESS_LOAD:
 		return access_slow(t, ACCESS_LOAD, t->blocked.addr, t->blocked.dst, 0, t->blocked.len, si);
@@ -303,21 +389,99 @@ int mmsim_task_resume(struct mmsim_task *t, struct mmsim_siginfo *si)
 	}
 }
 
-/* MTE tag access (STG/LDG) arrives with the tag storage work. */
+/*
+ * mmsim_set_tag - STG over each 16-byte granule of [addr, addr + len): a
+ * store as far as the MMU is concerned (write permission, faults), writing
+ * the allocation tags of Normal-Tagged memory and nothing elsewhere.  The
+ * address must be granule aligned (else SIGBUS, BUS_ADRALN).
+ */
 int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len, struct mmsim_siginfo *si)
 {
-	(void)t;
-	(void)tagged_addr;
-	(void)len;
-	(void)si;
-	return seterr(-MMSIM_ENOSYS, "mmsim_set_tag: MTE is not built yet");
+	static const uint8_t dummy;
+	uint64_t va = untag(tagged_addr), end;
+	unsigned int tag = (unsigned int)(tagged_addr >> MTE_TAG_SHIFT) & 0xf;
+	int err;
+
+	if ((err = check_access_args(t, &dummy, tagged_addr, len, "mmsim_set_tag")))
+		return err;
+	if (mte_deliver_async(t, si))
+		return MMSIM_ACCESS_SIGNAL;
+	if (va & (MTE_GRANULE_SIZE - 1)) {
+		set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_ADRALN, va);
+		return MMSIM_ACCESS_SIGNAL;
+	}
+	end = va + ((len + MTE_GRANULE_SIZE - 1) & ~(uint64_t)(MTE_GRANULE_SIZE - 1));
+	while (va < end) {
+		uint64_t chunk_end = (va & PAGE_MASK) + PAGE_SIZE;
+		enum fault_result res = FAULT_FIXED;
+		struct tlb_entry *e = translate(t, va, true, si, &res);
+
+		if (chunk_end > end)
+			chunk_end = end;
+		if (!e) {
+			if (res == FAULT_BLOCKED)
+				return seterr(-MMSIM_EAGAIN, "mmsim_set_tag: the page is being migrated; retry");
+			return MMSIM_ACCESS_SIGNAL;
+		}
+		if (e->perm & TLB_TAGGED)
+			for (uint64_t a = va; a < chunk_end; a += MTE_GRANULE_SIZE)
+				mte_set_granule_tag(t->machine, e->pfn, (unsigned int)((a & ~PAGE_MASK) / MTE_GRANULE_SIZE), tag);
+		charge(t->machine, COST_TLB_HIT);
+		va = chunk_end;
+	}
+	return MMSIM_ACCESS_OK;
 }
 
+/* mmsim_get_tag - LDG: the allocation tag of the granule at addr (0 if untagged memory). */
 int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag, struct mmsim_siginfo *si)
 {
-	(void)t;
-	(void)addr;
-	(void)tag;
-	(void)si;
-	return seterr(-MMSIM_ENOSYS, "mmsim_get_tag: MTE is not built yet");
+	enum fault_result res = FAULT_FIXED;
+	struct tlb_entry *e;
+	uint64_t va = untag(addr);
+	int err;
+
+	if ((err = check_access_args(t, tag, addr, 1, "mmsim_get_tag")))
+		return err;
+	if (mte_deliver_async(t, si))
+		return MMSIM_ACCESS_SIGNAL;
+	e = translate(t, va, false, si, &res);
+	if (!e) {
+		if (res == FAULT_BLOCKED)
+			return seterr(-MMSIM_EAGAIN, "mmsim_get_tag: the page is being migrated; retry");
+		return MMSIM_ACCESS_SIGNAL;
+	}
+	*tag = (e->perm & TLB_TAGGED) ?
+	       mte_get_granule_tag(t->machine, e->pfn, (unsigned int)((va & ~PAGE_MASK) / MTE_GRANULE_SIZE)) : 0;
+	charge(t->machine, COST_TLB_HIT);
+	return MMSIM_ACCESS_OK;
+}
+
+/*
+ * mmsim_irg - IRG: a random tag for addr, drawn from the machine's seeded
+ * generator, never one excluded by the task's include mask
+ * (PR_MTE_TAG_MASK) or by exclude (a 16-bit mask, as GMI would build).  When
+ * every tag is excluded the result is tag 0, as the architecture says.
+ */
+int mmsim_irg(struct mmsim_task *t, uint64_t addr, uint64_t exclude, uint64_t *tagged)
+{
+	uint64_t include;
+	unsigned int n, pick;
+	int err;
+
+	if ((err = task_check_alive(t)))
+		return err;
+	if (!tagged)
+		return seterr(-MMSIM_EINVAL, "mmsim_irg: tagged is NULL");
+	include = ((t->tagged_addr_ctrl & MMSIM_PR_MTE_TAG_MASK) >> MMSIM_PR_MTE_TAG_SHIFT) & ~exclude & 0xffff;
+	n = (unsigned int)__builtin_popcountll(include);
+	addr &= ~(0xfULL << MTE_TAG_SHIFT);
+	if (!n) {
+		*tagged = addr;
+		return 0;
+	}
+	pick = (unsigned int)prandom_below(t->machine, n);
+	while (pick--)
+		include &= include - 1;
+	*tagged = addr | ((uint64_t)__builtin_ctzll(include) << MTE_TAG_SHIFT);
+	return 0;
 }

@@ -25,6 +25,7 @@
 #define MMSIM_ARCH_ARM64_MTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch/arm64/pgtable.h"
@@ -119,5 +120,7 @@ int  reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsign
 			      unsigned int gfp);
 void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned int order);
 bool page_tag_storage_reserved(const struct page *p);
+/* The tag storage invariants (§3.12) for mmsim_check(); appends to buf. */
+int  mte_check(struct mmsim_machine *m, char *buf, size_t len);
 
 #endif

@@ -22,6 +22,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mm/fault_on_access.h"
 #include "mm/internal.h"
@@ -319,4 +320,128 @@ vm_fault_t arch_handle_folio_fault_on_access(struct page *page, struct vm_fault 
 	*map_pte = true;
 	trace_fault(vmf, "metadata-none-reserved");
 	return 0;
+}
+
+/* ---------------------------------------------------------- invariants */
+
+struct mte_report {
+	char *buf;
+	size_t len, off;
+	int problems;
+};
+
+static void mte_problem(struct mte_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void mte_problem(struct mte_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->problems++ >= 16 || !r->buf || r->off + 2 >= r->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf + r->off, r->len - r->off - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	r->off += (size_t)n < r->len - r->off - 1 ? (size_t)n : r->len - r->off - 2;
+	r->buf[r->off++] = '\n';
+	r->buf[r->off] = '\0';
+}
+
+/* Add the shares of one reserved allocation to the expected block counts. */
+static void expect_shares(struct mmsim_machine *m, struct mte_report *rep, int64_t **expected,
+			  uint64_t pfn, unsigned int order)
+{
+	const struct tag_region *r;
+	uint64_t block, nblocks;
+	int inc;
+
+	if (tag_storage_find_block(m, pfn, &block, &r))
+		return;
+	block_range(m, r, order, &nblocks, &inc);
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t b = block + i * r->block_size;
+
+		if (b + r->block_size - 1 > r->tag_end) {
+			mte_problem(rep, "mte: pfn 0x%llx reserves block 0x%llx past its region",
+				    (unsigned long long)pfn, (unsigned long long)b);
+			continue;
+		}
+		expected[r - m->mte.regions][(b - r->tag_start) / r->block_size] += inc;
+	}
+}
+
+/*
+ * mte_check - the tag storage invariants of §3.12: no tag write reached
+ * unreserved storage; I1 tagged => reserved; I2 a block is reserved exactly
+ * when live allocations use it, with refcount 1 + their shares; I3 no
+ * METADATA page is tagged.  Appends findings to buf; returns their number.
+ */
+int mte_check(struct mmsim_machine *m, char *buf, size_t len)
+{
+	struct mte_report rep = { buf, len, buf ? strlen(buf) : 0, 0 };
+	int64_t *expected[MAX_TAG_REGIONS] = { 0 };
+
+	if (m->mte.bad_tag_writes)
+		mte_problem(&rep, "mte: %llu tag writes landed in tag storage that was not reserved (first for pfn 0x%llx)",
+			    (unsigned long long)m->mte.bad_tag_writes, (unsigned long long)m->mte.first_bad_tag_pfn);
+	for (unsigned int i = 0; i < m->mte.nr_regions; i++) {
+		const struct tag_region *r = &m->mte.regions[i];
+
+		expected[i] = calloc((r->tag_end - r->tag_start + 1) / r->block_size + 1, sizeof(int64_t));
+		if (!expected[i])
+			goto out;
+	}
+	for (unsigned int u = 0; u < m->nr_usable; u++)
+		for (uint64_t pfn = m->usable[u].start; pfn < m->usable[u].end; pfn++) {
+			struct page *p = pfn_to_page(m, pfn);
+			const struct tag_region *reg;
+			uint64_t blk;
+			int mt;
+
+			if (p->flags & PG_buddy) {
+				pfn += (1ULL << p->order) - 1;
+				continue;
+			}
+			if (p->refcount <= 0 || (p->flags & PG_tail))
+				continue;
+			mt = get_pageblock_migratetype(m, pfn);
+			if ((p->flags & PG_mte_tagged) && (mt == MIGRATE_METADATA))
+				mte_problem(&rep, "mte: pfn 0x%llx is tag storage (METADATA) and tagged (I3)",
+					    (unsigned long long)pfn);
+			if (m->mte.storage_enabled && (p->flags & PG_mte_tagged) &&
+			    !(p->flags & PG_tag_storage_reserved) && !tag_storage_find_block(m, pfn, &blk, &reg))
+				mte_problem(&rep, "mte: pfn 0x%llx is tagged without reserved tag storage (I1)",
+					    (unsigned long long)pfn);
+			if (m->mte.storage_enabled && (p->flags & PG_tag_storage_reserved))
+				expect_shares(m, &rep, expected, pfn, (p->flags & PG_head) ? p->order : 0);
+		}
+	for (unsigned int i = 0; i < m->mte.nr_regions; i++) {
+		const struct tag_region *r = &m->mte.regions[i];
+
+		for (uint64_t b = r->tag_start, k = 0; b + r->block_size - 1 <= r->tag_end; b += r->block_size, k++) {
+			struct page *head = pfn_to_page(m, b);
+			bool reserved = head->flags & PG_tag_block;
+
+			if (reserved != (expected[i][k] > 0))
+				mte_problem(&rep, "mte: tag block 0x%llx is %sreserved but %lld allocations' shares use it (I2)",
+					    (unsigned long long)b, reserved ? "" : "not ",
+					    (long long)expected[i][k]);
+			else if (reserved && head->refcount != 1 + expected[i][k])
+				mte_problem(&rep, "mte: tag block 0x%llx has refcount %d, its users' shares say %lld (I2)",
+					    (unsigned long long)b, head->refcount, (long long)(1 + expected[i][k]));
+			for (unsigned int j = 0; reserved && j < r->block_size; j++) {
+				struct page *tp = pfn_to_page(m, b + j);
+
+				if (!(tp->flags & PG_tag_block) || tp->refcount < 1)
+					mte_problem(&rep, "mte: tag page 0x%llx of reserved block 0x%llx is not held",
+						    (unsigned long long)(b + j), (unsigned long long)b);
+			}
+		}
+	}
+out:
+	for (unsigned int i = 0; i < m->mte.nr_regions; i++)
+		free(expected[i]);
+	return rep.problems;
 }
