@@ -430,6 +430,7 @@ int mte_tag_storage_activate(struct mmsim_machine *m)
 	if (ret)
 		return ret;
 
+	/* The key goes on only after the zero page has its storage. */
 	ret = reserve_metadata_storage(m, pfn_to_page(m, m->zero_pfn), 0, GFP_HIGHUSER_MOVABLE);
 	if (ret) {
 		/*
