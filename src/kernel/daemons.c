@@ -7,6 +7,7 @@
  * one pass on demand.
  */
 #include "mm/internal.h"
+#include "mm/swap.h"
 #include "mm/fault_on_access.h"
 
 struct daemon {
@@ -22,7 +23,7 @@ static int not_built(struct mmsim_machine *m)
 }
 
 static const struct daemon daemons[] = {
-	{ "kswapd",     0, not_built },
+	{ "kswapd",     10000000, kswapd_run },	/* every 10 ms: mm/vmscan.c */
 	{ "khugepaged", 0, not_built },
 	{ "kcompactd",  0, not_built },
 	{ "numa_scan",  NUMA_SCAN_PERIOD_NS, task_numa_work },
@@ -66,7 +67,7 @@ int mmsim_advance(struct mmsim_machine *m, uint64_t ns)
 			if (!daemons[i].period_ns)
 				continue;
 			due = m->daemon_last[i] + daemons[i].period_ns;
-			if (due < next) {
+			if (due <= next && (which < 0 || due < next)) {
 				next = due;
 				which = (int)i;
 			}

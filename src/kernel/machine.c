@@ -108,6 +108,18 @@ static int parse_bootargs(struct mmsim_machine *m, const char *args)
 			if (strcmp(val, "on") && strcmp(val, "off"))
 				return seterr(-MMSIM_EINVAL, "bootargs: mte_fixes=%s: expected on or off", val);
 			m->mte.fixed = !strcmp(val, "on");
+		} else if (!strcmp(tok, "mte_race_fix_off") && val) {
+			char list[256], *r, *sv = NULL;
+
+			snprintf(list, sizeof(list), "%s", val);
+			for (r = strtok_r(list, ",", &sv); r; r = strtok_r(NULL, ",", &sv)) {
+				char *end;
+				long n = (r[0] == 'R' || r[0] == 'r') ? strtol(r + 1, &end, 10) : -1;
+
+				if (n < 1 || n > 14 || *end)
+					return seterr(-MMSIM_EINVAL, "bootargs: mte_race_fix_off: '%s' is not R1..R14", r);
+				m->mte.race_fix_off |= 1U << (n - 1);
+			}
 		} else if (!strcmp(tok, "arm64.nomte") && !val) {
 			m->mte.supported = false;
 		} else if (!strcmp(tok, "kasan") && val && !strcmp(val, "on")) {

@@ -329,7 +329,8 @@ void copy_highpage(struct mmsim_machine *m, struct page *to, struct page *from)
 	if (!m->mte.supported || !(from->flags & PG_mte_tagged))
 		return;
 	mte_copy_tags_out(m, from, buf);
-	if (!page_tag_writable(m, to)) {
+	/* R1/R3: without the fix the tags go where the destination's tags live, reserved or not. */
+	if (!page_tag_writable(m, to) && !MTE_FIX_OFF(m, 1) && !MTE_FIX_OFF(m, 3)) {
 		tagbuf_store(&m->mte.tags_by_pfn, page_to_pfn(m, to), buf);
 		return;
 	}
@@ -352,7 +353,8 @@ void mte_sync_tags(struct mmsim_machine *m, pteval_t *pte)
 	if (!pfn_valid(m, pfn))
 		return;
 	p = pfn_to_page(m, pfn);
-	if (storage_enabled(m) && !page_tag_storage_reserved(p)) {
+	/* R4: without the fix a page lacking storage is mapped tagged regardless. */
+	if (storage_enabled(m) && !page_tag_storage_reserved(p) && !MTE_FIX_OFF(m, 4)) {
 		*pte = pte_modify(*pte, PAGE_METADATA_NONE);
 		return;
 	}

@@ -61,6 +61,17 @@ struct tagbuf_map {
 	uint64_t cap, nr;
 };
 
+/*
+ * Race fixes that can be switched off, one bit per race of spec §5.6
+ * (bootargs mte_race_fix_off=R1,R4,...), so a test can show the corruption
+ * each fix prevents.  Bit n-1 is race Rn.
+ */
+#define MTE_FIX_OFF(m, n) (((m)->mte.race_fix_off >> ((n) - 1)) & 1)
+
+/* Test hook: called inside reserve_metadata_storage after the existing
+ * blocks were pinned (step 7) and before new ones are taken (step 9). */
+typedef void (*mte_reserve_hook_fn)(struct mmsim_machine *m, void *ctx);
+
 struct mte_state {
 	bool supported;                 /* system_supports_mte(); arm64.nomte clears it */
 	bool kasan_hw;                  /* kasan=on with HW tags: storage stays off   */
@@ -77,6 +88,9 @@ struct mte_state {
 	uint64_t bad_tag_writes;        /* tag writes into unreserved tag storage */
 	uint64_t first_bad_tag_pfn;
 	uint64_t warned_once;           /* WARN_ONCE bits                          */
+	uint32_t race_fix_off;          /* MTE_FIX_OFF bits                        */
+	mte_reserve_hook_fn reserve_hook;   /* test only                            */
+	void *reserve_hook_ctx;
 };
 
 /* ------------------------------------------------ boot (tag_storage_init.c) */

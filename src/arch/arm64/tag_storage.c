@@ -146,13 +146,21 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 	block_range(m, r, order, &nblocks, &inc);
 	if (nblocks > 64)
 		nblocks = 64;
-	if (page->flags & PG_tag_storage_reserved)
+	/* R5: a concurrent fault already reserved for this page. */
+	if ((page->flags & PG_tag_storage_reserved) && !MTE_FIX_OFF(m, 5))
 		return 0;
+	/* R7: pin the blocks already reserved, so a concurrent free cannot drop them. */
 	for (uint64_t i = 0; i < nblocks; i++) {
 		existed[i] = block_reserved(m, block + i * bs);
-		if (existed[i])
+		if (existed[i] && !MTE_FIX_OFF(m, 7))
 			pfn_to_page(m, block + i * bs)->refcount += inc;
 	}
+	if (m->mte.reserve_hook)
+		m->mte.reserve_hook(m, m->mte.reserve_hook_ctx);
+	if (MTE_FIX_OFF(m, 7))
+		for (uint64_t i = 0; i < nblocks; i++)
+			if (existed[i])	/* decided before the hook: the block may be gone */
+				pfn_to_page(m, block + i * bs)->refcount += inc;
 	isolate_was = cur && cur->memalloc_isolate;
 	if (cur)
 		cur->memalloc_isolate = true;
