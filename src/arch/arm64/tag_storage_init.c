@@ -430,9 +430,15 @@ int mte_tag_storage_activate(struct mmsim_machine *m)
 	if (ret)
 		return ret;
 
-	/* The key goes on only after the zero page has its storage. */
+	/*
+	 * The kernel reserves before it turns the static key on; the model's
+	 * reserve_metadata_storage() does nothing while storage is off, so the
+	 * flag is raised for the call and lowered again if it fails.
+	 */
+	m->mte.storage_enabled = true;
 	ret = reserve_metadata_storage(m, pfn_to_page(m, m->zero_pfn), 0, GFP_HIGHUSER_MOVABLE);
 	if (ret) {
+		m->mte.storage_enabled = false;
 		/*
 		 * As written in the seed: the pageblocks stay on the METADATA
 		 * lists, but nothing may allocate from them while disabled.
@@ -440,7 +446,6 @@ int mte_tag_storage_activate(struct mmsim_machine *m)
 		printk(m, "MTE tag storage disabled");
 		return 0;
 	}
-	m->mte.storage_enabled = true;
 	printk(m, "MTE tag storage enabled");
 	return 0;
 }
