@@ -317,10 +317,29 @@ static inline __attribute__((always_inline)) uint8_t *access_fast(struct mmsim_t
 	return e->host + (va & ~PAGE_MASK);
 }
 
+/*
+ * The slow halves of load and store live out of line: the fast path then
+ * needs no saved registers, which is most of a TLB hit's cost.
+ */
+static __attribute__((noinline)) int load_slow(struct mmsim_task *t, uint64_t addr, void *dst,
+					       uint64_t len, struct mmsim_siginfo *si)
+{
+	int err = check_access_args(t, dst, addr, len, "mmsim_load");
+
+	return err ? err : access_slow(t, ACCESS_LOAD, addr, dst, 0, len, si);
+}
+
+static __attribute__((noinline)) int store_slow(struct mmsim_task *t, uint64_t addr, const void *src,
+						uint64_t len, struct mmsim_siginfo *si)
+{
+	int err = check_access_args(t, src, addr, len, "mmsim_store");
+
+	return err ? err : access_slow(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
+}
+
 int mmsim_load(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, struct mmsim_siginfo *si)
 {
 	uint8_t *host;
-	int err;
 
 	if (t && dst && (host = access_fast(t, addr, len, TLB_R))) {
 		if (len == 8)
@@ -329,16 +348,13 @@ int mmsim_load(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, str
 			memcpy(dst, host, len);
 		return MMSIM_ACCESS_OK;
 	}
-	if ((err = check_access_args(t, dst, addr, len, "mmsim_load")))
-		return err;
-	return access_slow(t, ACCESS_LOAD, addr, dst, 0, len, si);
+	return load_slow(t, addr, dst, len, si);
 }
 
 int mmsim_store(struct mmsim_task *t, uint64_t addr, const void *src, uint64_t len,
 		struct mmsim_siginfo *si)
 {
 	uint8_t *host;
-	int err;
 
 	if (t && src && (host = access_fast(t, addr, len, TLB_W))) {
 		if (len == 8)
@@ -347,9 +363,7 @@ int mmsim_store(struct mmsim_task *t, uint64_t addr, const void *src, uint64_t l
 			memcpy(host, src, len);
 		return MMSIM_ACCESS_OK;
 	}
-	if ((err = check_access_args(t, src, addr, len, "mmsim_store")))
-		return err;
-	return access_slow(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
+	return store_slow(t, addr, src, len, si);
 }
 
 int mmsim_fill(struct mmsim_task *t, uint64_t addr, int byte, uint64_t len, struct mmsim_siginfo *si)
