@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 
 #include "mm/internal.h"
+#include "mm/swap.h"
 
 #define MAX_PROBLEMS 24
 
@@ -222,6 +223,10 @@ static void check_pte(struct walk_state *ws, uint64_t addr, pteval_t pte)
 		}
 		return;
 	}
+	if (swp_type(pte_to_swp_entry(pte)) < MAX_SWAPFILES) {
+		ws->rss[MM_SWAPENTS]++;	/* slots are checked by swap_check() */
+		return;
+	}
 	if (!is_pte_marker_entry(pte_to_swp_entry(pte)))
 		problem(c, "mm %llu 0x%llx: unknown non-present PTE 0x%llx", (unsigned long long)ws->mm->id,
 			(unsigned long long)addr, (unsigned long long)pte);
@@ -319,7 +324,7 @@ static void check_mm(struct checker *c, struct mm_struct *mm)
 	}
 	walk_level(&ws, mm->pgd, 0, 0);
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
-		if (i != MM_SWAPENTS && ws.rss[i] != mm->rss[i])
+		if (ws.rss[i] != mm->rss[i])
 			problem(c, "mm %llu: rss counter %d is %lld but the tables map %lld", (unsigned long long)mm->id,
 				i, (long long)mm->rss[i], (long long)ws.rss[i]);
 	if (ws.tables * (int64_t)PAGE_SIZE != mm->pgtables_bytes)
@@ -515,6 +520,9 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 		check_mm(&c, list_entry(pos, struct mm_struct, mm_list));
 	check_frames(&c);
 	check_tlbs(&c);
+	c.problems += swap_check(m, report && c.off < len ? report + c.off : NULL, report && c.off < len ? len - c.off : 0);
+	if (report && len)
+		c.off = strlen(report);
 	scratch_free(m, c.maps);
 	scratch_free(m, c.migration_refs);
 	if (c.problems > MAX_PROBLEMS && report && c.off + 40 < len)

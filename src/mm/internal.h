@@ -248,4 +248,14 @@ uint64_t memblock_end_of_DRAM(struct mmsim_machine *m);
 /* ------------------------------------------------------------- oom */
 void out_of_memory(struct mmsim_task *t);
 
+/* ------------------------------------------------------------- swap */
+/* mm/swapfile.c, mm/vmscan.c; the rest of the swap interface is mm/swap.h. */
+/* fork copies a swap PTE: the slot gains a reference; returns the child's PTE. */
+pteval_t copy_swap_pte(struct mm_struct *dst_mm, pteval_t *src_pte);
+void swap_duplicate(struct mmsim_machine *m, swp_entry_t e);
+/* zap of a swap PTE: the slot loses a reference, the cached page the last. */
+void free_swap_and_cache(struct mmsim_machine *m, swp_entry_t e);
+/* Direct reclaim before OOM: pages freed on nid (-1: this CPU's node). */
+uint64_t try_to_free_pages(struct mmsim_machine *m, int nid, unsigned int order);
+
 #endif

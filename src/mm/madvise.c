@@ -21,13 +21,18 @@
  *                                  reclaimed only under pressure, kept if
  *                                  written again) is not modelled yet
  *   REMOVE                         punch a hole in the shmem object
- *   WILLNEED, COLD                 accepted, nothing to do in the model
+ *   WILLNEED                       accepted, nothing to do in the model
+ *   COLD                           the pages mapped only here lose their
+ *                                  young bit, so reclaim takes them first
+ *   PAGEOUT                        as COLD, then the private anonymous ones
+ *                                  are reclaimed to swap now (mm/vmscan.c)
  *   POPULATE_READ, POPULATE_WRITE  fault the range in
- *   PAGEOUT, COLLAPSE, HWPOISON,
+ *   COLLAPSE, HWPOISON,
  *   SOFT_OFFLINE                   -ENOSYS: not built yet
  * VM_* changes split and merge VMAs exactly like mprotect.
  */
 #include "mm/vma.h"
+#include "mm/swap.h"
 
 /* madvise_behavior_valid: every advice Linux knows on arm64 with THP, KSM, swap. */
 static bool madvise_behavior_valid(int advice)
@@ -121,9 +126,8 @@ static int madvise_vma_behavior(struct mm_struct *mm, struct vm_area_struct **vp
 		/* Swap-in read-ahead; nothing is ahead of time in the model. */
 		return 0;
 	case MMSIM_MADV_COLD:
-		if (v->vm_flags & (VM_LOCKED | VM_HUGETLB))
-			return seterr(-MMSIM_EINVAL, "madvise: MADV_COLD on locked memory");
-		return 0;
+	case MMSIM_MADV_PAGEOUT:
+		return madvise_cold_or_pageout(v, start, end, advice == MMSIM_MADV_PAGEOUT);
 	case MMSIM_MADV_FREE:
 	case MMSIM_MADV_DONTNEED:
 	case MMSIM_MADV_DONTNEED_LOCKED:
@@ -261,7 +265,6 @@ int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int adv
 	switch (advice) {
 	case MMSIM_MADV_HWPOISON:
 	case MMSIM_MADV_SOFT_OFFLINE:
-	case MMSIM_MADV_PAGEOUT:
 	case MMSIM_MADV_COLLAPSE:
 		return seterr(-MMSIM_ENOSYS, "madvise: advice %d is not built yet", advice);
 	case MMSIM_MADV_POPULATE_READ:

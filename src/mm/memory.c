@@ -448,6 +448,10 @@ static int zap_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 		p = pfn_to_page(m, swp_offset(pte_to_swp_entry(pte)));
 		inc_mm_counter_page(walk->mm, p, -1);
 		put_page(m, p);
+	} else if (swp_type(pte_to_swp_entry(pte)) < MAX_SWAPFILES) {
+		/* A swapped-out page: this PTE's hold on its slot goes. */
+		free_swap_and_cache(m, pte_to_swp_entry(pte));
+		walk->mm->rss[MM_SWAPENTS]--;
 	}
 	return 0;
 }
@@ -533,6 +537,8 @@ static int copy_pte(pteval_t *src_pte, uint64_t addr, struct mm_walk *walk)
 			}
 			get_page(p);
 			inc_mm_counter_page(dst_mm, p, 1);
+		} else if (swp_type(e) < MAX_SWAPFILES) {
+			pte = copy_swap_pte(dst_mm, src_pte);	/* swap_duplicate */
 		}
 		set_pte_at(dst_mm, addr, dst_pte, pte);
 		return 0;

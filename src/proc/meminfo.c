@@ -12,6 +12,7 @@
 
 #include "proc/proc.h"
 #include "mm/internal.h"
+#include "mm/swap.h"
 
 uint64_t global_zone_state(struct mmsim_machine *m, enum zone_stat_item i)
 {
@@ -172,7 +173,7 @@ void proc_meminfo_show(struct mmsim_machine *m, struct seqbuf *s)
 	uint64_t inact_file = global_node_state(m, NR_INACTIVE_FILE);
 	uint64_t sreclaimable = global_node_state(m, NR_SLAB_RECLAIMABLE_B);
 	uint64_t sunreclaim = global_node_state(m, NR_SLAB_UNRECLAIMABLE_B);
-	uint64_t swap_total = 0, swap_free = 0;
+	uint64_t swap_total = swap_total_pages(m), swap_free = swap_free_pages(m);
 	uint64_t commit_limit;
 
 	/*
