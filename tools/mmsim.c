@@ -5,6 +5,7 @@
  *   mmsim run [script.lua] [options]   a Lua script, or the built-in demo
  *   mmsim dts                          the built-in machine's device tree
  *   mmsim bench [options]              fault rates against the host kernel
+ *   mmsim experiment tag-storage [...] the tag storage policy sweep
  *   mmsim help [command]
  *
  * Exit status: 0 success, 1 the work failed (script error, ...), 2 the
@@ -28,6 +29,12 @@
 #include "demo_lua.h"
 
 #define EXIT_USAGE 2
+
+/*
+ * `mmsim experiment` (tools/experiment.c).  argv[0] is "experiment";
+ * returns the exit status: 0 done, 1 a point failed, 2 bad command line.
+ */
+int mmsim_experiment_main(int argc, char **argv);
 
 struct command {
 	const char *name;
@@ -404,6 +411,13 @@ static int cmd_bench(int argc, char **argv)
 	return mmsim_bench_main(argc, argv);
 }
 
+/* mmsim experiment: tools/experiment.c parses its options and prints its help. */
+static int cmd_experiment(int argc, char **argv)
+{
+	fflush(stdout);
+	return mmsim_experiment_main(argc, argv);
+}
+
 /* Commands whose names are taken but which do not exist yet. */
 static int cmd_reserved(int argc, char **argv)
 {
@@ -419,7 +433,7 @@ static const struct command commands[] = {
 	{ "dts", cmd_dts, "print the built-in machine's device tree", dts_usage },
 	{ "bench", cmd_bench, "mmsim's fault rates against the host kernel's", NULL },
 	{ "help", cmd_help, "help on a command", help_usage },
-	{ "experiment", cmd_reserved, "(not built yet)", NULL },
+	{ "experiment", cmd_experiment, "tag storage policies swept over the PROT_MTE share", NULL },
 	{ "explore", cmd_reserved, "(not built yet)", NULL },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -470,7 +484,7 @@ static int cmd_help(int argc, char **argv)
 				   argv[2]);
 	c = find_command(argv[1]);
 	if (!c)
-		return usage_error("help", "unknown command '%s' (expected run, dts, bench or help)",
+		return usage_error("help", "unknown command '%s' (expected run, dts, bench, experiment or help)",
 				   argv[1]);
 	if (c->main == cmd_reserved) {
 		printf("mmsim %s: not built yet\n", c->name);
@@ -508,7 +522,7 @@ int main(int argc, char **argv)
 				   "--version)", argv[1]);
 	c = find_command(argv[1]);
 	if (!c)
-		return usage_error(NULL, "unknown command '%s' (expected run, dts, bench or help; "
+		return usage_error(NULL, "unknown command '%s' (expected run, dts, bench, experiment or help; "
 				   "see mmsim --help)", argv[1]);
 	return c->main(argc - 1, argv + 1);
 }
