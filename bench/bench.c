@@ -10,6 +10,9 @@
  *   3. read faults on the zero page
  *   4. TLB-hit 8-byte loads over a small, already-faulted working set
  *   5. host memory the model uses per byte of simulated memory touched
+ *   6. tagged (PROT_MTE) anonymous write faults on mmsim, whose tag blocks
+ *      are already reserved or must be reserved, against untagged faults of
+ *      the same pattern on mmsim (the host has no MTE to compare with)
  *
  * All host workloads run first, before the machine exists, so that the host
  * RSS growth measured around the mmsim workloads belongs to the model alone.
@@ -49,8 +52,12 @@
 #define TARGET_SPEEDUP		3.0	/* fault rates: >= 3x the host kernel   */
 #define TARGET_LOAD_NS		5.0	/* TLB-hit load: < 5 ns                 */
 #define TARGET_OVERHEAD_PCT	3.0	/* model host memory: <= 3% overhead    */
+#define TARGET_TAGGED_COST	2.0	/* tagged fault, block reserved: <= 2x  */
+#define TAG_GROUP		32ULL	/* data pages sharing one tag page      */
 
 enum { W_ANON, W_COW, W_ZERO, W_TLB, NR_W };
+/* The tagged workloads: --only bits after the NR_W host-vs-mmsim ones. */
+enum { T_RESERVED, T_FRESH, NR_T };
 
 struct bench_cfg {
 	uint64_t size;			/* anon and zero-page mapping, bytes    */
@@ -95,6 +102,28 @@ static struct workload work[NR_W] = {
 		     .opt = "zero", .unit = "faults/s" },
 	[W_TLB]  = { .name = "TLB-hit 8-byte load", .key = "tlb_hit_load",
 		     .opt = "tlb", .unit = "ns/load" },
+};
+
+/*
+ * A tagged workload: PROT_MTE faults (tag) and untagged faults of the same
+ * pattern (ref), both on mmsim; its figure is the cost ratio ref/tag rate.
+ */
+struct tagged_workload {
+	const char *name;
+	const char *key;
+	const char *opt;
+	struct side ref, tag;
+	int64_t reserved;		/* metadata_reserve_success, timed tag  */
+	int64_t migrated;		/* pgmigrate_success, timed tag         */
+	double target;			/* cost ratio target, 0 = none          */
+};
+
+static struct tagged_workload tagged[NR_T] = {
+	[T_RESERVED] = { .name = "tagged write faults (block reserved)",
+			 .key = "tagged_write_faults_block_reserved", .opt = "tagged",
+			 .target = TARGET_TAGGED_COST },
+	[T_FRESH]    = { .name = "tagged write faults (fresh blocks)",
+			 .key = "tagged_write_faults_fresh_blocks", .opt = "tagged-fresh" },
 };
 
 /* What the model costs in host memory, gathered around the mmsim workloads. */
@@ -587,7 +616,7 @@ static void sim_sample(struct mmsim_machine *m, struct mem_stats *ms, uint64_t t
 }
 
 /* Check the pgfault delta of one mmsim iteration against the pages touched. */
-static void sim_check_faults(const struct workload *w, int64_t f0, int64_t f1, uint64_t pages)
+static void sim_check_faults(const char *name, int64_t f0, int64_t f1, uint64_t pages)
 {
 	if (f0 < 0 || f1 < 0) {
 		bench_warn("mmsim vmstat \"pgfault\" unavailable (%" PRId64 "): "
@@ -596,20 +625,21 @@ static void sim_check_faults(const struct workload *w, int64_t f0, int64_t f1, u
 	}
 	if ((uint64_t)(f1 - f0) != pages)
 		bench_warn("mmsim %s: pgfault rose by %" PRId64 " for %" PRIu64 " pages",
-			   w->name, f1 - f0, pages);
+			   name, f1 - f0, pages);
 }
 
 /*
  * One mmsim iteration of workloads 1 and 3, the same sequence as the host's:
  * mmap, touch one word per page, munmap, all timed.  Simulated time is
  * taken around the access loop only, so sim ns/fault is the fault path.
+ * prot_extra is MMSIM_PROT_MTE for the tagged workload with fresh blocks;
+ * ms is NULL when nothing is sampled.
  */
 static int sim_fault_iter(struct mmsim_machine *m, struct mmsim_task *t,
-			  const struct bench_cfg *c, struct workload *w, int write,
-			  struct mem_stats *ms, int sample)
+			  const struct bench_cfg *c, const char *name, struct side *s,
+			  int write, int prot_extra, struct mem_stats *ms, int sample)
 {
 	uint64_t pages = c->size / SIM_PAGE, off, v = 0, t0, t1, s0, s1;
-	struct side *s = &w->sim;
 	struct mmsim_siginfo si;
 	int64_t f0, f1, a;
 	uint8_t b;
@@ -617,7 +647,7 @@ static int sim_fault_iter(struct mmsim_machine *m, struct mmsim_task *t,
 
 	f0 = sim_pgfault(m);
 	t0 = now_ns();
-	a = mmsim_mmap(t, 0, c->size, MMSIM_PROT_READ | MMSIM_PROT_WRITE,
+	a = mmsim_mmap(t, 0, c->size, MMSIM_PROT_READ | MMSIM_PROT_WRITE | prot_extra,
 		       MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS, -1, 0);
 	if (a < 0) {
 		sim_fail(s, "mmsim_mmap", a);
@@ -642,7 +672,7 @@ static int sim_fault_iter(struct mmsim_machine *m, struct mmsim_task *t,
 		}
 	}
 	s1 = mmsim_now(m);
-	if (sample)
+	if (sample && ms)
 		sim_sample(m, ms, write ? c->size : 0);
 	rc = mmsim_munmap(t, (uint64_t)a, c->size);
 	t1 = now_ns();
@@ -652,7 +682,7 @@ static int sim_fault_iter(struct mmsim_machine *m, struct mmsim_task *t,
 		sim_fail(s, "mmsim_munmap", rc);
 		return -1;
 	}
-	sim_check_faults(w, f0, f1, pages);
+	sim_check_faults(name, f0, f1, pages);
 	if (sample)
 		return 0;	/* warm-up */
 	side_add(s, pages, t1 - t0);
@@ -669,13 +699,213 @@ static void sim_faults(struct mmsim_machine *m, struct mmsim_task *t, const stru
 
 	note(w->name, "mmsim");
 	s->ran = 1;
-	if (sim_fault_iter(m, t, c, w, write, ms, 1))
+	if (sim_fault_iter(m, t, c, w->name, s, write, 0, ms, 1))
 		return;
 	start = now_ns();
 	while (want_more(c, s->iters, start, c->budget_ns))
-		if (sim_fault_iter(m, t, c, w, write, ms, 0))
+		if (sim_fault_iter(m, t, c, w->name, s, write, 0, ms, 0))
 			return;
 	s->ok = 1;
+}
+
+static int sim_touch(struct side *s, struct mmsim_task *t, uint64_t a, uint64_t size);
+
+/*
+ * Tagged faults with fresh blocks: as workload 1, on a PROT_MTE mapping, so
+ * every 32 faults reserve a tag block that the munmap gives back.  The
+ * reference is workload 1 itself, run here again on the same machine, one
+ * budget for each side, the untagged side first.
+ */
+static void sim_tagged_fresh(struct mmsim_machine *m, struct mmsim_task *t,
+			     const struct bench_cfg *c, struct tagged_workload *w)
+{
+	int64_t r0, g0;
+	uint64_t start;
+	int k;
+
+	note(w->name, "mmsim");
+	for (k = 0; k < 2; k++) {
+		struct side *s = k ? &w->tag : &w->ref;
+		int prot = k ? MMSIM_PROT_MTE : 0;
+
+		s->ran = 1;
+		if (sim_fault_iter(m, t, c, w->name, s, 1, prot, NULL, 1))
+			return;
+		r0 = mmsim_vmstat(m, "metadata_reserve_success");
+		g0 = mmsim_vmstat(m, "pgmigrate_success");
+		start = now_ns();
+		while (want_more(c, s->iters, start, c->budget_ns))
+			if (sim_fault_iter(m, t, c, w->name, s, 1, prot, NULL, 0))
+				return;
+		if (k) {
+			w->reserved = mmsim_vmstat(m, "metadata_reserve_success") - r0;
+			w->migrated = mmsim_vmstat(m, "pgmigrate_success") - g0;
+		}
+		s->ok = 1;
+	}
+}
+
+/* One run of consecutive pages of a mapping: [first, first + nr). */
+struct page_run {
+	uint64_t first, nr;
+};
+
+/*
+ * Set up the pattern of the block-reserved workload on [a, a + size): write
+ * every page, then keep the first page of each tag block (32 physically
+ * consecutive data pages share one tag page) and drop the others with
+ * MADV_DONTNEED.  The kept pages hold their blocks reserved; the dropped
+ * ones, as runs of virtual pages, are what each iteration faults again.
+ * Returns the number of runs (in *runs, malloc'ed), or -1.
+ */
+static long sim_keep_one_per_block(struct side *s, struct mmsim_task *t, uint64_t a,
+				   uint64_t size, struct page_run **runs, uint64_t *dropped)
+{
+	uint64_t pages = size / SIM_PAGE, i, entry, pfn, *seen = NULL, nseen = 0, j;
+	struct page_run *r = NULL;
+	long nr = 0;
+	int keep, rc;
+
+	*dropped = 0;
+	if (sim_touch(s, t, a, size))
+		return -1;
+	seen = calloc(pages, sizeof(*seen));
+	r = calloc(pages, sizeof(*r));
+	if (!seen || !r) {
+		side_fail(s, "out of host memory");
+		goto fail;
+	}
+	for (i = 0; i < pages; i++) {
+		rc = mmsim_pagemap(t, a + i * SIM_PAGE, &entry);
+		if (rc) {
+			sim_fail(s, "mmsim_pagemap", rc);
+			goto fail;
+		}
+		pfn = entry & ((1ULL << 55) - 1);
+		/* blocks seen so far: a short linear look-back is enough, as
+		 * a fresh machine hands out mostly consecutive frames */
+		keep = 1;
+		for (j = nseen > 64 ? nseen - 64 : 0; j < nseen; j++)
+			if (seen[j] == pfn / TAG_GROUP)
+				keep = 0;
+		if (keep) {
+			seen[nseen++] = pfn / TAG_GROUP;
+			continue;
+		}
+		if (nr && r[nr - 1].first + r[nr - 1].nr == i)
+			r[nr - 1].nr++;
+		else
+			r[nr++] = (struct page_run){ i, 1 };
+		(*dropped)++;
+	}
+	free(seen);
+	*runs = r;
+	return nr;
+fail:
+	free(seen);
+	free(r);
+	return -1;
+}
+
+/* Drop the runs of pages again (MADV_DONTNEED); 0 on success. */
+static int sim_drop_runs(struct side *s, struct mmsim_task *t, uint64_t a,
+			 const struct page_run *r, long nr)
+{
+	long i;
+	int rc;
+
+	for (i = 0; i < nr; i++) {
+		rc = mmsim_madvise(t, a + r[i].first * SIM_PAGE, r[i].nr * SIM_PAGE,
+				   MMSIM_MADV_DONTNEED);
+		if (rc) {
+			sim_fail(s, "mmsim_madvise(MADV_DONTNEED)", rc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Tagged faults whose block is already reserved: one page of each tag
+ * block stays mapped, so the block stays reserved while the other 31 are
+ * dropped and faulted again; only the stores are timed.  The reference is
+ * the same pattern on an untagged mapping.  Each side runs on its own
+ * mapping, the untagged one first and unmapped before the tagged one is
+ * set up, so the tagged faults get back the frames they dropped.
+ */
+static void sim_tagged_reserved(struct mmsim_machine *m, struct mmsim_task *t,
+				const struct bench_cfg *c, struct tagged_workload *w)
+{
+	uint64_t dropped, t0, s0, start, i, v;
+	struct page_run *runs = NULL;
+	struct mmsim_siginfo si;
+	int64_t a, f0, r0, g0;
+	unsigned long it;
+	long nr, k;
+	int side, rc;
+
+	note(w->name, "mmsim");
+	for (side = 0; side < 2; side++) {
+		struct side *s = side ? &w->tag : &w->ref;
+
+		s->ran = 1;
+		a = mmsim_mmap(t, 0, c->size, MMSIM_PROT_READ | MMSIM_PROT_WRITE |
+			       (side ? MMSIM_PROT_MTE : 0), MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS,
+			       -1, 0);
+		if (a < 0) {
+			sim_fail(s, "mmsim_mmap", a);
+			return;
+		}
+		mmsim_madvise(t, (uint64_t)a, c->size, MMSIM_MADV_NOHUGEPAGE);
+		nr = sim_keep_one_per_block(s, t, (uint64_t)a, c->size, &runs, &dropped);
+		if (nr < 0 || sim_drop_runs(s, t, (uint64_t)a, runs, nr))
+			goto out;
+		r0 = mmsim_vmstat(m, "metadata_reserve_success");
+		g0 = mmsim_vmstat(m, "pgmigrate_success");
+		start = now_ns();
+		/* iteration 0 is the warm-up; it - 1 timed ones are done */
+		for (it = 0; it == 0 || want_more(c, it - 1, start, c->budget_ns); it++) {
+			f0 = sim_pgfault(m);
+			s0 = mmsim_now(m);
+			t0 = now_ns();
+			for (k = 0; k < nr; k++) {
+				for (i = runs[k].first; i < runs[k].first + runs[k].nr; i++) {
+					v = i;
+					rc = mmsim_store(t, (uint64_t)a + i * SIM_PAGE, &v, 8, &si);
+					if (rc != MMSIM_ACCESS_OK) {
+						sim_access_fail(s, "mmsim_store",
+								(uint64_t)a + i * SIM_PAGE, rc, &si);
+						goto out;
+					}
+				}
+			}
+			t0 = now_ns() - t0;
+			s0 = mmsim_now(m) - s0;
+			sim_check_faults(w->name, f0, sim_pgfault(m), dropped);
+			if (sim_drop_runs(s, t, (uint64_t)a, runs, nr))
+				goto out;
+			if (it == 0) {
+				/* warm-up */
+				r0 = mmsim_vmstat(m, "metadata_reserve_success");
+				g0 = mmsim_vmstat(m, "pgmigrate_success");
+				start = now_ns();
+				continue;
+			}
+			side_add(s, dropped, t0);
+			s->sim_ns += s0;
+		}
+		if (side) {
+			w->reserved = mmsim_vmstat(m, "metadata_reserve_success") - r0;
+			w->migrated = mmsim_vmstat(m, "pgmigrate_success") - g0;
+		}
+		s->ok = 1;
+out:
+		free(runs);
+		runs = NULL;
+		mmsim_munmap(t, (uint64_t)a, c->size);
+		if (!s->ok)
+			return;
+	}
 }
 
 /* Store one word in every page of [a, a + size) as task t. */
@@ -742,7 +972,7 @@ static void sim_cow(struct mmsim_machine *m, struct mmsim_task *t, const struct 
 		mmsim_task_exit(child);
 		if (rc)
 			goto out;
-		sim_check_faults(w, f0, f1, pages);
+		sim_check_faults(w->name, f0, f1, pages);
 		if (i == 0) {
 			start = now_ns();	/* warm-up done */
 			continue;
@@ -838,6 +1068,12 @@ static void sim_all(const struct bench_cfg *c, struct mem_stats *ms)
 			work[i].sim.ran = 1;
 			sim_fail(&work[i].sim, call, rc);
 		}
+		for (i = 0; i < NR_T; i++) {
+			if (!selected(c, NR_W + i))
+				continue;
+			tagged[i].tag.ran = 1;
+			sim_fail(&tagged[i].tag, call, rc);
+		}
 		return;
 	}
 	ms->meminfo_ok = !sim_mem_used(m, &ms->used_base);
@@ -852,6 +1088,10 @@ static void sim_all(const struct bench_cfg *c, struct mem_stats *ms)
 	if (selected(c, W_TLB))
 		sim_tlb(m, t, c, &work[W_TLB]);
 	sim_sample(m, ms, 0);
+	if (selected(c, NR_W + T_RESERVED))
+		sim_tagged_reserved(m, t, c, &tagged[T_RESERVED]);
+	if (selected(c, NR_W + T_FRESH))
+		sim_tagged_fresh(m, t, c, &tagged[T_FRESH]);
 
 	mmsim_task_exit(t);
 	mmsim_machine_destroy(m);
@@ -985,6 +1225,99 @@ static int mem_figures(const struct mem_stats *ms, double *x_mib, double *y_mib,
 }
 
 /*
+ * The cost of a tagged fault against an untagged one of the same pattern:
+ * the ratio of their wall-clock ns per fault (median iterations); 0 when
+ * either side is missing.
+ */
+static double tagged_cost(const struct tagged_workload *w)
+{
+	double r, g;
+
+	if (!w->ref.ok || !w->tag.ok)
+		return 0.0;
+	r = side_ns_per_op(&w->ref);
+	g = side_ns_per_op(&w->tag);
+	return r > 0.0 && g > 0.0 ? g / r : 0.0;
+}
+
+/* Whether a tagged workload met its target: 1, 0, -1 not measured or none. */
+static int tagged_met(const struct tagged_workload *w)
+{
+	double x = tagged_cost(w);
+
+	if (!w->target || x <= 0.0)
+		return -1;
+	return x <= w->target;
+}
+
+/* A rate of a side as the table prints it. */
+static void fmt_rate(char *buf, size_t len, const struct side *s)
+{
+	double v = side_rate(s);
+
+	if (!s->ok)
+		snprintf(buf, len, "%s", s->ran ? "failed" : "-");
+	else if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.1f", v);
+}
+
+/* The tagged workloads' table: mmsim untagged vs tagged, and the targets. */
+static void print_tagged_table(const struct bench_cfg *c)
+{
+	const char *met_s[] = { "NO", "yes", "-" };
+	char rv[32], tv[32], ratio[32], sn[32], iters[32], target[32];
+	int i, any = 0, met;
+
+	for (i = 0; i < NR_T; i++)
+		any |= selected(c, NR_W + i);
+	if (!any)
+		return;
+	printf("\nTagged (PROT_MTE) anonymous faults, mmsim only (this host has no MTE to "
+	       "compare with):\nthe same pattern without PROT_MTE is the reference; cost = "
+	       "ns per tagged fault / ns per untagged fault\n\n");
+	printf("%-37s %-9s %9s %9s %6s  %-15s %-4s %12s %9s\n", "workload", "unit", "untagged",
+	       "tagged", "cost", "target", "met", "simulated ns", "iters u/t");
+	for (i = 0; i < NR_T; i++) {
+		const struct tagged_workload *w = &tagged[i];
+		double x = tagged_cost(w);
+
+		if (!selected(c, NR_W + i))
+			continue;
+		fmt_rate(rv, sizeof(rv), &w->ref);
+		fmt_rate(tv, sizeof(tv), &w->tag);
+		if (x > 0.0)
+			snprintf(ratio, sizeof(ratio), "%.2fx", x);
+		else
+			snprintf(ratio, sizeof(ratio), "-");
+		if (w->tag.ok && w->tag.ops)
+			snprintf(sn, sizeof(sn), "%.1f", (double)w->tag.sim_ns / (double)w->tag.ops);
+		else
+			snprintf(sn, sizeof(sn), "-");
+		snprintf(iters, sizeof(iters), "%lu/%lu", w->ref.iters, w->tag.iters);
+		if (w->target)
+			snprintf(target, sizeof(target), "<= %.0fx untagged", w->target);
+		else
+			snprintf(target, sizeof(target), "(none)");
+		met = tagged_met(w);
+		printf("%-37s %-9s %9s %9s %6s  %-15s %-4s %12s %9s\n", w->name, "faults/s", rv, tv,
+		       ratio, target, met_s[met < 0 ? 2 : met], sn, iters);
+	}
+	for (i = 0; i < NR_T; i++) {
+		const struct tagged_workload *w = &tagged[i];
+
+		if (!selected(c, NR_W + i) || !w->tag.ok || !w->tag.ops)
+			continue;
+		printf("  %s: %" PRId64 " tag blocks newly reserved and %" PRId64
+		       " pages migrated in %" PRIu64 " timed faults\n", w->name, w->reserved,
+		       w->migrated, w->tag.ops);
+	}
+}
+
+/*
  * Why each failed side failed.  A failure shared by every workload (no
  * machine) is printed once, not once per workload.
  */
@@ -1003,6 +1336,17 @@ static void print_errors(FILE *f, const char *prefix)
 				continue;
 			fprintf(f, "%serror: %s %s: %s\n", prefix, k ? "mmsim" : "host",
 				work[i].name, s->err);
+			last = s->err;
+		}
+	}
+	for (i = 0; i < NR_T; i++) {
+		for (k = 0; k < 2; k++) {
+			const struct side *s = k ? &tagged[i].tag : &tagged[i].ref;
+
+			if (s->ok || !s->err[0] || !strcmp(s->err, last))
+				continue;
+			fprintf(f, "%serror: mmsim %s%s: %s\n", prefix, tagged[i].name,
+				k ? "" : " (untagged reference)", s->err);
 			last = s->err;
 		}
 	}
@@ -1072,6 +1416,7 @@ static void print_table(const struct bench_cfg *c, const struct mem_stats *ms)
 			       "MemTotal-MemFree rose by %.1f MiB at its high-water)\n", mi);
 	} else
 		printf("model host memory: not measured (no mmsim workload held memory)\n");
+	print_tagged_table(c);
 	if (nr_warnings)
 		printf("\n");
 	print_warnings(stdout, "");
@@ -1130,6 +1475,22 @@ static void print_csv(const struct bench_cfg *c, const struct mem_stats *ms)
 		printf("model_memory_overhead,%%,,%.6g,,overhead<=3%%,%s,,,\n", z,
 		       z <= TARGET_OVERHEAD_PCT ? "yes" : "no");
 	}
+	/* tagged rows: "host" is mmsim's untagged reference, "speedup" the cost */
+	for (i = 0; i < NR_T; i++) {
+		const struct tagged_workload *w = &tagged[i];
+
+		if (!selected(c, NR_W + i))
+			continue;
+		met = tagged_met(w);
+		printf("%s,faults/s", w->key);
+		csv_num(side_rate(&w->ref), w->ref.ok);
+		csv_num(side_rate(&w->tag), w->tag.ok);
+		csv_num(tagged_cost(w), tagged_cost(w) > 0.0);
+		printf(",%s,%s", w->target ? "cost<=2x_untagged" : "", met < 0 ? "" : met ? "yes" : "no");
+		csv_num(w->tag.ops ? (double)w->tag.sim_ns / (double)w->tag.ops : 0.0,
+			w->tag.ok && w->tag.ops);
+		printf(",%lu,%lu\n", w->ref.iters, w->tag.iters);
+	}
 	print_warnings(stderr, "mmsim bench: ");
 	print_errors(stderr, "mmsim bench: ");
 }
@@ -1149,13 +1510,16 @@ static void usage(FILE *f)
 		"  zero-page read faults  mmap, 1-byte load per page, munmap\n"
 		"  TLB-hit 8-byte load    loads over 16 faulted pages (ns/load)\n"
 		"  model host memory      host RSS growth vs simulated memory touched\n"
+		"  tagged write faults    mmsim only: PROT_MTE faults whose tag block is\n"
+		"                         already reserved (tagged) or new (tagged-fresh),\n"
+		"                         against untagged faults of the same pattern\n"
 		"\n"
 		"  --quick          small sizes and short budgets, for a smoke run\n"
 		"  --iterations N   exactly N timed iterations (rounds of loads for the\n"
 		"                   load loop) instead of a time budget\n"
 		"  --size MiB       anon and zero-page mapping size (default 128; the COW\n"
 		"                   parent maps half of it)\n"
-		"  --only LIST      run only these of anon,cow,zero,tlb (to profile one)\n"
+		"  --only LIST      run only these of anon,cow,zero,tlb,tagged,tagged-fresh\n"
 		"  --csv            CSV on stdout instead of the table\n"
 		"  --help           this text\n"
 		"\n"
@@ -1199,12 +1563,16 @@ static int parse_only(const char *s, unsigned int *mask)
 	}
 	while (*p) {
 		n = strcspn(p, ",");
-		for (w = 0; w < NR_W; w++)
-			if (strlen(work[w].opt) == n && !strncmp(p, work[w].opt, n))
+		for (w = 0; w < NR_W + NR_T; w++) {
+			const char *o = w < NR_W ? work[w].opt : tagged[w - NR_W].opt;
+
+			if (strlen(o) == n && !strncmp(p, o, n))
 				break;
-		if (w == NR_W) {
+		}
+		if (w == NR_W + NR_T) {
 			fprintf(stderr, "mmsim bench: --only '%s': expected workload names "
-				"from anon, cow, zero, tlb separated by commas\n", s);
+				"from anon, cow, zero, tlb, tagged, tagged-fresh separated by "
+				"commas\n", s);
 			return -1;
 		}
 		*mask |= 1U << w;
@@ -1260,7 +1628,7 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 		c->size = size_mib * MIB;
 	c->iterations = iters;
 	if (!c->only)
-		c->only = (1U << NR_W) - 1;
+		c->only = (1U << (NR_W + NR_T)) - 1;
 	/* Half for COW: parent plus child copies touch as much as workload 1. */
 	c->cow_size = c->size / 2 >= MIB ? c->size / 2 : MIB;
 	return 0;
@@ -1279,6 +1647,13 @@ int mmsim_bench_main(int argc, char **argv)
 		free(work[i].sim.iter_ns);
 		memset(&work[i].host, 0, sizeof(work[i].host));
 		memset(&work[i].sim, 0, sizeof(work[i].sim));
+	}
+	for (i = 0; i < NR_T; i++) {
+		free(tagged[i].ref.iter_ns);
+		free(tagged[i].tag.iter_ns);
+		memset(&tagged[i].ref, 0, sizeof(tagged[i].ref));
+		memset(&tagged[i].tag, 0, sizeof(tagged[i].tag));
+		tagged[i].reserved = tagged[i].migrated = 0;
 	}
 	nr_warnings = 0;
 	rc = parse_args(argc, argv, &cfg);
@@ -1315,6 +1690,14 @@ int mmsim_bench_main(int argc, char **argv)
 		free(work[i].sim.iter_ns);
 		work[i].host.iter_ns = work[i].sim.iter_ns = NULL;
 		work[i].host.cap = work[i].sim.cap = 0;
+	}
+	for (i = 0; i < NR_T; i++) {
+		if (selected(&cfg, NR_W + i) && (!tagged[i].ref.ok || !tagged[i].tag.ok))
+			rc = 1;
+		free(tagged[i].ref.iter_ns);
+		free(tagged[i].tag.iter_ns);
+		tagged[i].ref.iter_ns = tagged[i].tag.iter_ns = NULL;
+		tagged[i].ref.cap = tagged[i].tag.cap = 0;
 	}
 	return rc;
 }
