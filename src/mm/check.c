@@ -108,6 +108,19 @@ static void check_zone_lists(struct checker *c, struct zone *z)
 			problem(c, "zone %s order %d: nr_free %llu but %llu blocks listed", z->name, o,
 				(unsigned long long)z->free_area[o].nr_free, (unsigned long long)blocks);
 	}
+	{
+		int64_t meta = 0;
+
+		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+			struct list_head *pos;
+
+			list_for_each(pos, &z->free_area[o].free_list[MIGRATE_METADATA])
+				meta += 1L << o;
+		}
+		if (meta != z->vm_stat[NR_FREE_METADATA_PAGES])
+			problem(c, "zone %s: nr_free_metadata %lld but the METADATA lists hold %lld (I5)", z->name,
+				(long long)z->vm_stat[NR_FREE_METADATA_PAGES], (long long)meta);
+	}
 	if (free_pages != z->vm_stat[NR_FREE_PAGES])
 		problem(c, "zone %s: NR_FREE_PAGES %lld but the lists hold %lld", z->name,
 			(long long)z->vm_stat[NR_FREE_PAGES], (long long)free_pages);
@@ -479,6 +492,9 @@ static void check_frames(struct checker *c)
 	}
 	if (m->bad_pages)
 		problem(c, "%lld pages were freed in a bad state (see kmsg)", (long long)m->bad_pages);
+	if (m->fault_contract_violations)
+		problem(c, "%llu fault-on-access callbacks broke their lock or reference contract (see kmsg)",
+			(unsigned long long)m->fault_contract_violations);
 }
 
 /* Scratch counters, one per frame: mapped lazily, reset after each check. */
@@ -523,6 +539,9 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 	c.problems += swap_check(m, report && c.off < len ? report + c.off : NULL, report && c.off < len ? len - c.off : 0);
 	if (report && len)
 		c.off = strlen(report);
+	c.problems += mte_check(m, c.out, c.len);
+	if (c.out)
+		c.off = strlen(c.out);
 	scratch_free(m, c.maps);
 	scratch_free(m, c.migration_refs);
 	if (c.problems > MAX_PROBLEMS && report && c.off + 40 < len)

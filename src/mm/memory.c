@@ -328,6 +328,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 	struct vm_fault vmf = {
 		.task = t, .vma = vma, .mm = vma->vm_mm,
 		.address = addr & PAGE_MASK, .flags = flags,
+		.fault_lock_held = true,	/* the mmap lock, in a single-threaded machine */
 	};
 	struct mmsim_machine *m = vmf.mm->machine;
 	vm_fault_t ret;

@@ -673,6 +673,9 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 	p = get_page_from_freelist(m, nid, gfp, order, WMARK_LOW);
 	if (!p)
 		p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
+	/* Direct reclaim, then try again, before the caller goes OOM. */
+	for (int i = 0; i < 16 && !p && (gfp & __GFP_DIRECT_RECLAIM) && try_to_free_pages(m, nid, order); i++)
+		p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
 	if (p)
 		TRACE(m, "kmem:mm_page_alloc", (int)m->this_cpu, m->current ? m->current->pid : -1, 0,
 		      page_to_pfn(m, p), order, "pfn=0x%llx order=%u gfp_flags=0x%x migratetype=%d",
