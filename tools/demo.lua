@@ -4,7 +4,8 @@
 -- Boots the machine the command line describes and walks one process through
 -- the common page-fault paths: first-touch anonymous faults, zero-page reads,
 -- copy-on-write after fork, a shared memfd, a protection fault reported as
--- SIGSEGV, MTE tag checks and page migration between nodes.  Each step says
+-- SIGSEGV, MTE tag checks, the tag storage carve-out lent out as data memory
+-- and taken back for tags, and page migration between nodes.  Each step says
 -- "not built yet" instead of failing when the simulator lacks the call
 -- (-ENOSYS), so the demo is useful at every stage of the model.
 --
@@ -88,6 +89,12 @@ print(("Machine: %d CPUs, %d NUMA node%s, MemTotal %d MiB, MemFree %d MiB"):form
 	(mem0.MemTotal or 0) // 1024, (mem0.MemFree or 0) // 1024))
 if not mem0.MemTotal then
 	print("  /proc/meminfo: not built yet")
+end
+if mem0.MetadataTotal then
+	print(("Tag storage: MetadataTotal %d kB, MetadataFree %d kB%s"):format(
+		mem0.MetadataTotal, mem0.MetadataFree or 0,
+		mem0.MetadataTotal == 0 and " (no dynamic tag storage on this machine)" or
+		(mem0.CmaTotal or 0) > 0 and (", as CMA: CmaFree %d kB"):format(mem0.CmaFree or 0) or ""))
 end
 
 local t, terr, terrno = m:task()
@@ -233,13 +240,93 @@ if ok("prctl(PR_SET_TAGGED_ADDR_CTRL)", t:prctl(M.PR_SET_TAGGED_ADDR_CTRL, ctrl,
 	end
 end
 
+-- ------------------------------------------------ tag storage reuse
+
+-- The carve-out that holds the tags (1/32 of the memory it covers) is data
+-- memory until tagged pages need it: fill memory with untagged data until
+-- the allocator lends the carve-out out, then fault PROT_MTE memory whose
+-- tag blocks are among those pages, so the data must move out first.
+print("\n7. Tag storage: the carve-out used as data, then reclaimed for tags")
+local function carveout_free(mi)
+	if (mi.MetadataTotal or 0) > 0 and (mi.CmaTotal or 0) == 0 then
+		return mi.MetadataFree or 0, "MetadataFree"
+	end
+	return mi.CmaFree or 0, "CmaFree"
+end
+local tsm = parse(m:proc_read("meminfo"))
+local hog = (tsm.MetadataTotal or 0) > 0 and m:task() or nil
+if (tsm.MetadataTotal or 0) == 0 then
+	print("   skipped: no dynamic tag storage (mte_tag_storage=static, or no arm,mte-tag-storage node)")
+elseif not hog then
+	print("   skipped: no second process")
+else
+	local free0, fname = carveout_free(tsm)
+	local total = tsm.MetadataTotal
+	-- One mapping as large as free memory; its page tables first (one page
+	-- in every 2 MiB), so they are not what runs out when memory is full.
+	local HLEN = (tsm.MemFree * KiB) // (2 * MiB) * (2 * MiB)
+	local h = hog:mmap(0, HLEN, RW, ANON | M.MAP_NORESERVE)
+	local held, lent = 0, 0
+	if ok("mmap", h) then
+		for off = 0, HLEN - 1, 2 * MiB do
+			hog:store(h + off, "p")
+		end
+		-- Then data, 1 MiB at a time, until 3/4 of the carve-out holds it.
+		while held < HLEN do
+			if not hog:fill(h + held, 0xa5, MiB) then
+				break
+			end
+			held = held + MiB
+			local f = carveout_free(parse(m:proc_read("meminfo")))
+			lent = free0 - f
+			if f <= total // 4 then
+				break
+			end
+		end
+	end
+	local mid = parse(m:proc_read("meminfo"))
+	print(("   untagged data written: %d MiB; %s %d -> %d kB: %d MiB of the carve-out holds data"):format(
+		held // MiB, fname, free0, (carveout_free(mid)), lent // 1024))
+	-- Make room outside the carve-out, then fault tagged memory there.
+	local FREED, TLEN = 128 * MiB, 64 * MiB
+	if h >= 0 and held > FREED and not hog:killed() then
+		hog:munmap(h, FREED)
+		local v0 = parse(m:proc_read("vmstat"))
+		local g = t:mmap(0, TLEN, RW | M.PROT_MTE, ANON)
+		if ok("mmap PROT_MTE", g) then
+			local what, ns = faults(function()
+				access_ok("fill PROT_MTE", t:fill(g, 0x3c, TLEN))
+			end)
+			local v1 = parse(m:proc_read("vmstat"))
+			local after = parse(m:proc_read("meminfo"))
+			local function d(k)
+				return (v1[k] or 0) - (v0[k] or 0)
+			end
+			print(("   hog frees %d MiB; 64 MiB PROT_MTE written: %s, %s simulated"):format(
+				FREED // MiB, what, fmt_ns(ns)))
+			print(("   tag pages reserved   metadata_reserve_success %+d (%d MiB of data needs %d)"):format(
+				d("metadata_reserve_success"), TLEN // MiB, TLEN // PAGE // 32))
+			print(("   data moved out       pgmigrate_success %+d, metadata_reserve_fail %+d"):format(
+				d("pgmigrate_success"), d("metadata_reserve_fail")))
+			print(("   %-20s %d kB -> %d kB"):format(fname, (carveout_free(mid)), (carveout_free(after))))
+			t:munmap(g, TLEN)
+			local v2 = parse(m:proc_read("vmstat"))
+			print(("   munmap: metadata_reserve_free %+d, the tag pages go back to the allocator"):format(
+				(v2.metadata_reserve_free or 0) - (v1.metadata_reserve_free or 0)))
+		end
+	elseif hog:killed() then
+		print("   the filling process was killed (out of memory) before the carve-out was lent out")
+	end
+	hog:exit()
+end
+
 -- ------------------------------------------------------- NUMA migration
 
 if m:nr_nodes() >= 2 and a >= 0 then
 	-- The first half: the child's writes copied it, so the parent's pages
 	-- are mapped once.  Pages still shared with the child stay put, as
 	-- MPOL_MF_MOVE leaves shared pages alone in Linux.
-	print("\n7. move_pages: 16 of the parent's own pages to node 1")
+	print("\n8. move_pages: 16 of the parent's own pages to node 1")
 	local pages, nodes = {}, {}
 	for i = 1, 16 do
 		pages[i] = a + (i - 1) * PAGE
@@ -256,12 +343,12 @@ if m:nr_nodes() >= 2 and a >= 0 then
 		print(("   returned %d; %d of 16 pages now on node 1"):format(rc, on1))
 	end
 else
-	print("\n7. move_pages: skipped, the machine has one NUMA node")
+	print("\n8. move_pages: skipped, the machine has one NUMA node")
 end
 
 -- ----------------------------------------------------------------- unmap
 
-print("\n8. munmap everything, the child and the parent exit")
+print("\n9. munmap everything, the child and the parent exit")
 if a >= 0 then
 	ok("munmap", t:munmap(a, LEN))
 end
