@@ -262,9 +262,9 @@ static void migrate_metadata_none_page(struct mmsim_machine *m, struct page *pag
 {
 	int err = -MMSIM_EAGAIN;
 
+	put_page(m, page);	/* isolation holds its own: migration counts only the mappings' */
 	for (int tries = 0; tries < MIGRATE_TRIES && (err == -MMSIM_EAGAIN || err == -MMSIM_EBUSY); tries++)
 		err = migrate_page_to_node(m, page, -1, GFP_HIGHUSER_MOVABLE | __GFP_TAGGED);
-	put_page(m, page);
 }
 
 /* Ask the fault to be replayed, with the lock obligations of the contract. */
