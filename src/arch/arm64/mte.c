@@ -308,7 +308,8 @@ void tag_clear_highpage(struct mmsim_machine *m, struct page *p)
 		m->mte.warned_once |= 2;
 		printk(m, "WARNING: tag_clear_highpage: pfn 0x%llx is tag storage", (unsigned long long)pfn);
 	}
-	if (!page_tag_writable(m, p)) {
+	/* R8: a fatal signal left the page without storage; without the fix its zero tags are written anyway. */
+	if (!page_tag_writable(m, p) && !MTE_FIX_OFF(m, 8)) {
 		tagbuf_store(&m->mte.tags_by_pfn, pfn, zero);
 		return;
 	}

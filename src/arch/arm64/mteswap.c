@@ -72,7 +72,8 @@ void arch_swap_restore(struct mmsim_machine *m, swp_entry_t e, struct page *p)
 	tags = tagbuf_load(&m->mte.tags_by_swp_entry, e.val);
 	if (!tags)
 		return;
-	if (m->mte.storage_enabled && !page_tag_storage_reserved(p))
+	/* R2: without the fix the tags go into the new page's unreserved tag storage. */
+	if (m->mte.storage_enabled && !page_tag_storage_reserved(p) && !MTE_FIX_OFF(m, 2))
 		return;
 	if (p->flags & PG_mte_tagged)
 		return;

@@ -140,6 +140,15 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 	if (tag_storage_find_block(m, pfn, &block, &r)) {
 		warn_once(m, WARN_MISSING_BLOCK, "WARNING: Missing tag storage block for pfn 0x%llx",
 			  (unsigned long long)pfn);
+		/*
+		 * §6.6 #6: as written the pages stay unreserved, so set_pte_at
+		 * maps them METADATA_NONE at every fault; fixed, memory no
+		 * region covers needs no storage (its tags are not in the
+		 * carve-out) and counts as reserved.
+		 */
+		if (m->mte.fixed)
+			for (uint64_t i = 0; i < (1ULL << order); i++)
+				page[i].flags |= PG_tag_storage_reserved;
 		return 0;
 	}
 	bs = r->block_size;
@@ -162,7 +171,7 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 			if (existed[i])	/* decided before the hook: the block may be gone */
 				pfn_to_page(m, block + i * bs)->refcount += inc;
 	isolate_was = cur && cur->memalloc_isolate;
-	if (cur)
+	if (cur && !MTE_FIX_OFF(m, 9))	/* R9: PF_MEMALLOC_ISOLATE while blocks are taken */
 		cur->memalloc_isolate = true;
 	for (uint64_t i = 0; i < nblocks; i++) {
 		uint64_t b = block + i * bs;
@@ -174,7 +183,8 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 			ret = 0;
 			goto out_error;
 		}
-		if (ret)
+		/* R11: without the fix a block that stayed busy (pinned) is taken anyway. */
+		if (ret && !MTE_FIX_OFF(m, 11))
 			goto out_error;
 		tag_storage_reserve_block(m, b, bs, inc);
 	}
@@ -294,7 +304,7 @@ vm_fault_t arch_handle_folio_fault_on_access(struct page *page, struct vm_fault 
 		*map_pte = true;
 		return 0;
 	}
-	if (mt == MIGRATE_ISOLATE) {
+	if (mt == MIGRATE_ISOLATE && !MTE_FIX_OFF(m, 6)) {	/* R6: isolated tag storage is still tag storage */
 		/* Being isolated for migration: as written the retry is lost (§6.6 #2). */
 		put_page(m, page);
 		if (m->mte.fixed && !(vmf->flags & FAULT_FLAG_TRIED))
