@@ -18,6 +18,9 @@ for f in tests/lua/*.lua; do
 		echo "not ok - $name"
 	fi | tee -a "$out"
 done
+# The experiment command end to end, in its quick form.
+[ -z "$PAT" ] && { "$B/mmsim" experiment tag-storage --quick --out "$(mktemp -d)" >/dev/null 2>&1 &&
+	echo "ok - cli_experiment_quick" || echo "not ok - cli_experiment_quick"; } | tee -a "$out"
 pass=$(grep -c '^ok ' "$out")
 fail=$(grep -c '^not ok ' "$out")
 echo "$pass passed, $fail failed"

@@ -47,7 +47,9 @@ struct fault_on_access_test_hook;
 	X(COST_SYSCALL, "syscall", 150, "system call entry and exit")           \
 	X(COST_VMA_OP, "vma_op", 200, "a VMA insert, split, merge or removal")  \
 	X(COST_MIGRATE_PAGE, "migrate_page", 1500, "unmap, copy and remap one page") \
-	X(COST_FORK_PTE, "fork_pte", 15, "copying one PTE at fork")
+	X(COST_FORK_PTE, "fork_pte", 15, "copying one PTE at fork")                 \
+	X(COST_TAG_RESERVE, "tag_block_reserve", 1200, "alloc_contig_range of a free tag block + DC IVAC") \
+	X(COST_TAG_CLEAR, "tag_clear_page", 40, "zeroing a page's 128 tag bytes (DC GZVA: with the data)")
 
 #define X_ENUM(e, n, d, h) e,
 enum cost_item { COST_ITEMS(X_ENUM) NR_COST_ITEMS };
