@@ -6,7 +6,14 @@ PAT=${2:-}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-"$B/mmsim-tests" $PAT | tee "$out"
+# The C tests' own exit status counts too: a sanitizer report at exit (a
+# leak, say) fails the run even when every test printed "ok".
+"$B/mmsim-tests" $PAT > "$out.c" 2>&1
+rc=$?
+cat "$out.c" | tee "$out"
+rm -f "$out.c"
+[ "$rc" -eq 0 ] || [ "$(grep -c '^not ok ' "$out")" -gt 0 ] ||
+	echo "not ok - mmsim-tests exited with status $rc" | tee -a "$out"
 for f in tests/lua/*.lua; do
 	[ -e "$f" ] || continue
 	[ -n "$PAT" ] && case "$f" in *"$PAT"*) ;; *) continue ;; esac

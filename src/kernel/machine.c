@@ -519,6 +519,10 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	task_free_all(m);
 	pins_free_all(m);
 	swap_exit(m);
+	tagbuf_free_all(&m->mte.tags_by_pfn);
+	tagbuf_free_all(&m->mte.tags_by_swp_entry);
+	if (m->mte.hidden_tags)
+		munmap(m->mte.hidden_tags, m->mte.hidden_bytes);
 	for (unsigned int n = 0; n < MAX_NUMNODES; n++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
 			free(m->nodes[n].node_zones[zi].pageblock_mt);

@@ -137,6 +137,7 @@ void mte_clear_page_tags(struct mmsim_machine *m, struct page *p)
 	static const uint8_t zero[MTE_PAGE_TAG_STORAGE_SIZE];
 
 	mte_copy_tags_in(m, p, zero);
+	charge(m, COST_TAG_CLEAR);
 }
 
 void mte_copy_page_tags(struct mmsim_machine *m, struct page *to, struct page *from)

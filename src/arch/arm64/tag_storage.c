@@ -94,6 +94,7 @@ static int tag_storage_take_block(struct mmsim_machine *m, uint64_t block, unsig
 /* The block now holds tags: drop stale data lines, mark it reserved (§3.7). */
 static void tag_storage_reserve_block(struct mmsim_machine *m, uint64_t block, unsigned int bs, int inc)
 {
+	m->now += m->costs[COST_TAG_RESERVE] * bs;
 	TRACE(m, "mte:dcache_inval_poc", (int)m->this_cpu, -1, 0, block, 0, "block=0x%llx pages=%u",
 	      (unsigned long long)block, bs);
 	for (unsigned int i = 0; i < bs; i++)
