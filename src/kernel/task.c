@@ -97,6 +97,15 @@ int mmsim_task_create(struct mmsim_machine *m, struct mmsim_task **out)
 	return 0;
 }
 
+/* What a new task (thread or forked child) inherits from the task creating it. */
+static void task_inherit(struct mmsim_task *n, const struct mmsim_task *t)
+{
+	n->cpu = t->cpu;
+	n->tagged_addr_ctrl = t->tagged_addr_ctrl;
+	n->mempolicy_mode = t->mempolicy_mode;
+	n->mempolicy_nodes = t->mempolicy_nodes;
+}
+
 int mmsim_thread_create(struct mmsim_task *t, struct mmsim_task **thread)
 {
 	struct mmsim_task *n;
@@ -109,15 +118,12 @@ int mmsim_thread_create(struct mmsim_task *t, struct mmsim_task **thread)
 	n = task_alloc(t->machine);
 	if (!n)
 		return seterr(-MMSIM_ENOMEM, "mmsim_thread_create: out of host memory");
+	task_inherit(n, t);
 	n->tgid = t->tgid;
-	n->cpu = t->cpu;
 	n->mm = t->mm;
 	n->mm->users++;
 	n->files = t->files;
 	n->files->refcount++;
-	n->tagged_addr_ctrl = t->tagged_addr_ctrl;
-	n->mempolicy_mode = t->mempolicy_mode;
-	n->mempolicy_nodes = t->mempolicy_nodes;
 	task_update_fastpath(n);
 	*thread = n;
 	return 0;
@@ -136,10 +142,7 @@ int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 	c = task_alloc(parent->machine);
 	if (!c)
 		return seterr(-MMSIM_ENOMEM, "fork: out of host memory");
-	c->cpu = parent->cpu;
-	c->tagged_addr_ctrl = parent->tagged_addr_ctrl;
-	c->mempolicy_mode = parent->mempolicy_mode;
-	c->mempolicy_nodes = parent->mempolicy_nodes;
+	task_inherit(c, parent);
 	c->files = files_dup(parent->files);
 	err = c->files ? dup_mm(parent, &c->mm) : -MMSIM_ENOMEM;
 	if (err) {

@@ -338,48 +338,50 @@ void put_swap_folio(struct mmsim_machine *m, swp_entry_t e)
 
 /* ----------------------------------------------------------------- I/O */
 
-/* Write p to the slot in page->private (swap_writepage); 0 or -EIO. */
-int swap_writepage(struct mmsim_machine *m, struct page *p)
+/*
+ * swap_io - move page p to (write) or from its slot in page->private, in
+ * host memory or the swap file.  0, or -EIO with the device error logged.
+ */
+static int swap_io(struct mmsim_machine *m, struct page *p, bool write)
 {
 	struct swap_info_struct *si = m->swap;
 	uint64_t off = swp_offset((swp_entry_t){ p->private });
-	const uint8_t *src = page_address(m, p);
+	uint8_t *buf = page_address(m, p);
+	ssize_t done;
 
 	if (si->mem) {
-		memcpy(si->mem + (off << PAGE_SHIFT), src, PAGE_SIZE);
-	} else if (pwrite(si->fd, src, PAGE_SIZE, (off_t)(off << PAGE_SHIFT)) != (ssize_t)PAGE_SIZE) {
-		si->io_errors++;
-		printk(m, "Write-error on swap-device (%s, offset %llu): %s", si->path,
-		       (unsigned long long)off, strerror(errno ? errno : EIO));
-		return -MMSIM_EIO;
+		if (write)
+			memcpy(si->mem + (off << PAGE_SHIFT), buf, PAGE_SIZE);
+		else
+			memcpy(buf, si->mem + (off << PAGE_SHIFT), PAGE_SIZE);
+	} else {
+		done = write ? pwrite(si->fd, buf, PAGE_SIZE, (off_t)(off << PAGE_SHIFT))
+			     : pread(si->fd, buf, PAGE_SIZE, (off_t)(off << PAGE_SHIFT));
+		if (done != (ssize_t)PAGE_SIZE) {
+			si->io_errors++;
+			printk(m, "%s-error on swap-device (%s, offset %llu): %s", write ? "Write" : "Read",
+			       si->path, (unsigned long long)off, strerror(errno ? errno : EIO));
+			return -MMSIM_EIO;
+		}
 	}
 	charge(m, COST_COPY_PAGE);
-	count_vm_event(m, PSWPOUT);
-	TRACE(m, "swap:swap_writepage", (int)m->this_cpu, -1, 0, page_to_pfn(m, p), 0,
-	      "pfn=0x%llx offset=%llu", (unsigned long long)page_to_pfn(m, p), (unsigned long long)off);
+	count_vm_event(m, write ? PSWPOUT : PSWPIN);
+	TRACE(m, write ? "swap:swap_writepage" : "swap:swap_readpage", (int)m->this_cpu, -1, 0,
+	      page_to_pfn(m, p), 0, "pfn=0x%llx offset=%llu", (unsigned long long)page_to_pfn(m, p),
+	      (unsigned long long)off);
 	return 0;
+}
+
+/* Write p to the slot in page->private (swap_writepage); 0 or -EIO. */
+int swap_writepage(struct mmsim_machine *m, struct page *p)
+{
+	return swap_io(m, p, true);
 }
 
 /* Read the slot in page->private into p (swap_readpage); 0 or -EIO. */
 int swap_readpage(struct mmsim_machine *m, struct page *p)
 {
-	struct swap_info_struct *si = m->swap;
-	uint64_t off = swp_offset((swp_entry_t){ p->private });
-	uint8_t *dst = page_address(m, p);
-
-	if (si->mem) {
-		memcpy(dst, si->mem + (off << PAGE_SHIFT), PAGE_SIZE);
-	} else if (pread(si->fd, dst, PAGE_SIZE, (off_t)(off << PAGE_SHIFT)) != (ssize_t)PAGE_SIZE) {
-		si->io_errors++;
-		printk(m, "Read-error on swap-device (%s, offset %llu): %s", si->path,
-		       (unsigned long long)off, strerror(errno ? errno : EIO));
-		return -MMSIM_EIO;
-	}
-	charge(m, COST_COPY_PAGE);
-	count_vm_event(m, PSWPIN);
-	TRACE(m, "swap:swap_readpage", (int)m->this_cpu, -1, 0, page_to_pfn(m, p), 0,
-	      "pfn=0x%llx offset=%llu", (unsigned long long)page_to_pfn(m, p), (unsigned long long)off);
-	return 0;
+	return swap_io(m, p, false);
 }
 
 /* ------------------------------------------------------------- swap-in */
