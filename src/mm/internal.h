@@ -38,6 +38,17 @@ static inline gfp_t vma_tagged_gfp(const struct vm_area_struct *vma)
 	return (vma->vm_flags & VM_MTE) ? __GFP_TAGGED : 0;
 }
 
+/*
+ * gfp_zone - the highest zone a request may use (Linux's zone modifiers):
+ * __GFP_DMA keeps it in ZONE_DMA, __GFP_MOVABLE lets it into ZONE_MOVABLE.
+ */
+static inline int gfp_zone(gfp_t gfp)
+{
+	if (gfp & __GFP_DMA)
+		return ZONE_DMA;
+	return (gfp & __GFP_MOVABLE) ? ZONE_MOVABLE : ZONE_NORMAL;
+}
+
 static inline int gfp_migratetype(gfp_t gfp)
 {
 	if (gfp & __GFP_MOVABLE)
@@ -51,6 +62,9 @@ static inline int gfp_migratetype(gfp_t gfp)
 int  page_alloc_init(struct mmsim_machine *m);
 struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned int order);
 void __free_pages(struct mmsim_machine *m, struct page *page, unsigned int order);
+/* Up to nr order-0 pages into array, from one pcp list when it may be used. */
+unsigned long alloc_pages_bulk(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned long nr,
+			       struct page **array);
 void free_unref_page(struct mmsim_machine *m, struct page *page);
 void drain_all_pages(struct mmsim_machine *m);
 int  get_pageblock_migratetype(struct mmsim_machine *m, uint64_t pfn);

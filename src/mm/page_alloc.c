@@ -478,11 +478,13 @@ static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int
  * that may not have them must bypass it (§2.4).  The seed tests for METADATA
  * at compile time (every MOVABLE request skips the pcp lists on a kernel
  * built with the option, as written); mte_fixes=on tests the runtime key.
+ * "Built with the option" is the rfc-v1 policy: the others have no
+ * METADATA pages, whatever their storage state.
  */
 static bool movable_pcp_allowed(struct mmsim_machine *m, unsigned int alloc_flags)
 {
 	bool cma_built = m->mte.policy == TS_POLICY_CMA;
-	bool metadata_built = m->mte.fixed ? m->mte.storage_enabled : m->mte.policy == TS_POLICY_RFC_V1;
+	bool metadata_built = m->mte.policy == TS_POLICY_RFC_V1 && (!m->mte.fixed || m->mte.storage_enabled);
 
 	return (!cma_built || (alloc_flags & ALLOC_CMA)) &&
 	       (!metadata_built || (alloc_flags & ALLOC_FROM_METADATA));
@@ -608,6 +610,21 @@ static int node_order(struct mmsim_machine *m, int nid, int *order)
 	return n;
 }
 
+/* NUMA_HIT/MISS/FOREIGN and LOCAL/OTHER for a page of zone z that nid preferred. */
+static void zone_statistics(struct mmsim_machine *m, int nid, struct zone *z, int64_t nr)
+{
+	struct pglist_data *pgdat = z->zone_pgdat;
+	int local = numa_node_of_cpu(m, m->this_cpu);
+
+	if (pgdat->node_id == nid) {
+		pgdat->numa_stat[NUMA_HIT] += nr;
+	} else {
+		pgdat->numa_stat[NUMA_MISS] += nr;
+		m->nodes[nid].numa_stat[NUMA_FOREIGN] += nr;
+	}
+	pgdat->numa_stat[pgdat->node_id == local ? NUMA_LOCAL : NUMA_OTHER] += nr;
+}
+
 static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp_t gfp,
 					   unsigned int order, int wmark)
 {
@@ -620,12 +637,11 @@ static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp
 	for (int i = 0; i < nr; i++) {
 		struct pglist_data *pgdat = &m->nodes[nodes[i]];
 
-		for (int zi = MAX_NR_ZONES - 1; zi >= 0; zi--) {
+		for (int zi = gfp_zone(gfp); zi >= 0; zi--) {
 			struct zone *z = &pgdat->node_zones[zi];
 			struct page *p;
-			int local = numa_node_of_cpu(m, m->this_cpu);
 
-			if (!populated_zone(z) || (zi == ZONE_MOVABLE && !(gfp & __GFP_MOVABLE)))
+			if (!populated_zone(z))
 				continue;
 			if (!__zone_watermark_ok(z, order, z->watermark[wmark], alloc_flags))
 				continue;
@@ -641,13 +657,7 @@ static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp
 			}
 			prep_new_page(m, p, order, gfp);
 			count_vm_events(m, pgalloc_event[zi], 1L << order);
-			if (nodes[i] == nid) {
-				pgdat->numa_stat[NUMA_HIT]++;
-			} else {
-				pgdat->numa_stat[NUMA_MISS]++;
-				m->nodes[nid].numa_stat[NUMA_FOREIGN]++;
-			}
-			pgdat->numa_stat[nodes[i] == local ? NUMA_LOCAL : NUMA_OTHER]++;
+			zone_statistics(m, nid, z, 1);
 			return p;
 		}
 	}
@@ -684,6 +694,67 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 		      page_to_pfn(m, p), order, "pfn=0x%llx order=%u gfp_flags=0x%x migratetype=%d",
 		      (unsigned long long)page_to_pfn(m, p), order, gfp, gfp_migratetype(gfp));
 	return p;
+}
+
+/*
+ * alloc_pages_bulk - up to nr order-0 pages into array (Linux's
+ * __alloc_pages_bulk, array form), straight off the pcp list of the first
+ * zone with room for all of them: no reservation, no zeroing per page
+ * beyond prep_new_page, one pass.  When the pcp list may not be used it
+ * takes the "failed" path instead and allocates one page the normal way:
+ * a single page, no zone with room, or a movable request that may not have
+ * the special pages a MOVABLE pcp list can hold (§2.4).  The METADATA half
+ * of that test is a runtime one in the seed (storage enabled), unlike
+ * rmqueue's as written; so a tagged request, which needs a reservation the
+ * pcp path would skip, always gets exactly one page here.  Returns the
+ * number of pages stored.  Nothing in the model calls it yet; Linux's
+ * callers are vmalloc, the network stack's page pools and sunrpc.
+ */
+unsigned long alloc_pages_bulk(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned long nr,
+			       struct page **array)
+{
+	int mt = gfp_migratetype(gfp);
+	unsigned int alloc_flags = gfp_to_alloc_flags(m, gfp);
+	bool metadata_on = m->mte.storage_enabled && m->mte.policy == TS_POLICY_RFC_V1;
+	bool cma_on = m->mte.policy == TS_POLICY_CMA;
+	struct zone *z = NULL;
+	unsigned long got = 0;
+	struct page *p;
+
+	if (!nr || !array)
+		return 0;
+	if (nid < 0 || nid >= (int)m->nr_nodes)
+		nid = numa_node_of_cpu(m, m->this_cpu);
+	if (nr == 1 || mt >= MIGRATE_PCPTYPES)
+		goto failed;
+	if (mt == MIGRATE_MOVABLE && ((metadata_on && !(alloc_flags & ALLOC_FROM_METADATA)) ||
+				      (cma_on && !(alloc_flags & ALLOC_CMA))))
+		goto failed;
+	for (int zi = gfp_zone(gfp); zi >= 0 && !z; zi--) {
+		struct zone *c = &m->nodes[nid].node_zones[zi];
+
+		if (populated_zone(c) && __zone_watermark_ok(c, 0, c->watermark[WMARK_LOW] + nr, alloc_flags))
+			z = c;
+	}
+	if (!z)
+		goto failed;
+	charge(m, COST_PAGE_ALLOC);
+	while (got < nr && (p = rmqueue_pcplist(m, z, mt, alloc_flags)) != NULL) {
+		prep_new_page(m, p, 0, gfp);
+		array[got++] = p;
+	}
+	if (!got)
+		goto failed;
+	count_vm_events(m, pgalloc_event[z->idx], (int64_t)got);
+	zone_statistics(m, nid, z, (int64_t)got);
+	return got;
+
+failed:
+	p = alloc_pages_node(m, nid, gfp, 0);
+	if (!p)
+		return 0;
+	array[0] = p;
+	return 1;
 }
 
 /*
