@@ -10,7 +10,9 @@
  * tries for pages that are busy for a moment; a page that cannot move
  * (pinned, page table, reserved) fails the whole range with -EBUSY and the
  * isolation is undone.  Finally the now-free frames are taken off the buddy
- * one by one and the pageblocks get their type back.
+ * one by one and the pageblocks get their type back.  Each call leaves one
+ * kmem:mm_alloc_contig_migrate_range_info record, as Linux's did while it
+ * had the event, so the calls a caller makes can be counted.
  */
 #include <stdlib.h>
 
@@ -39,6 +41,7 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 {
 	uint64_t first = start & ~(pageblock_nr_pages - 1), nblocks;
 	struct zone *z;
+	uint64_t nr_migrated = 0, nr_mapped = 0;
 	uint8_t *old;
 	int err = 0;
 
@@ -60,7 +63,6 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 		return -MMSIM_ENOMEM;
 	for (uint64_t i = 0; i < nblocks; i++)
 		old[i] = (uint8_t)get_pageblock_migratetype(m, first + i * pageblock_nr_pages);
-	(void)mt;
 	set_range_migratetype(m, start, end, NULL, MIGRATE_ISOLATE);
 	drain_all_pages(m);
 	for (uint64_t pfn = start; pfn < end && !err; pfn++) {
@@ -71,8 +73,12 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 			pfn += (1ULL << p->order) - 1;
 			continue;
 		}
+		if (p->mapcount)
+			nr_mapped++;
 		while (p->refcount > 0 && tries++ < CONTIG_RETRIES) {
 			err = evacuate_page(m, p);
+			if (!err)
+				nr_migrated++;
 			if (err != -MMSIM_EAGAIN)
 				break;
 		}
@@ -80,6 +86,11 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 			err = -MMSIM_EBUSY;
 		drain_all_pages(m);
 	}
+	/* One record per call, whatever the outcome: how many calls a caller made shows. */
+	TRACE(m, "kmem:mm_alloc_contig_migrate_range_info", (int)m->this_cpu, m->current ? m->current->pid : -1,
+	      0, start, 0, "start=0x%llx end=0x%llx migratetype=%d nr_migrated=%llu nr_reclaimed=0 nr_mapped=%llu",
+	      (unsigned long long)start, (unsigned long long)end, mt, (unsigned long long)nr_migrated,
+	      (unsigned long long)nr_mapped);
 	if (!err) {
 		for (uint64_t pfn = start; pfn < end; pfn++) {
 			struct page *p = pfn_to_page(m, pfn);

@@ -63,6 +63,21 @@ static bool block_reserved(struct mmsim_machine *m, uint64_t block)
 	return pfn_to_page(m, block)->flags & PG_tag_block;
 }
 
+/*
+ * Where frame pfn is in the kernel's linear map (arm64's __va, 48-bit VAs:
+ * PAGE_OFFSET plus the offset from memstart_addr, the start of DRAM rounded
+ * down to 1 GiB).  The model never dereferences it: cache maintenance
+ * records name their ranges with it, as the instructions do.
+ */
+#define ARM64_PAGE_OFFSET 0xffff000000000000ULL
+
+static uint64_t linear_map_va(struct mmsim_machine *m, uint64_t pfn)
+{
+	uint64_t memstart = (m->min_pfn << PAGE_SHIFT) & ~((1ULL << 30) - 1);
+
+	return ARM64_PAGE_OFFSET + (pfn << PAGE_SHIFT) - memstart;
+}
+
 /* The blocks an allocation of 2^order pages at the found block uses. */
 static void block_range(struct mmsim_machine *m, const struct tag_region *r, unsigned int order,
 			uint64_t *nblocks, int *inc)
@@ -94,9 +109,12 @@ static int tag_storage_take_block(struct mmsim_machine *m, uint64_t block, unsig
 /* The block now holds tags: drop stale data lines, mark it reserved (§3.7). */
 static void tag_storage_reserve_block(struct mmsim_machine *m, uint64_t block, unsigned int bs, int inc)
 {
+	uint64_t va = linear_map_va(m, block);
+
 	m->now += m->costs[COST_TAG_RESERVE] * bs;
-	TRACE(m, "mte:dcache_inval_poc", (int)m->this_cpu, -1, 0, block, 0, "block=0x%llx pages=%u",
-	      (unsigned long long)block, bs);
+	TRACE(m, "mte:dcache_inval_poc", (int)m->this_cpu, -1, va, block, 0,
+	      "block=0x%llx pages=%u start=0x%llx end=0x%llx", (unsigned long long)block, bs,
+	      (unsigned long long)va, (unsigned long long)(va + ((uint64_t)bs << PAGE_SHIFT)));
 	for (unsigned int i = 0; i < bs; i++)
 		pfn_to_page(m, block + i)->flags |= PG_tag_block;
 	pfn_to_page(m, block)->refcount += inc;
@@ -230,10 +248,15 @@ void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned 
 			  (unsigned long long)pfn);
 		return;
 	}
-	TRACE(m, "mte:dcache_inval_tags_poc", (int)m->this_cpu, -1, 0, pfn, order, "pfn=0x%llx pages=%llu",
-	      (unsigned long long)pfn, 1ULL << order);
+	TRACE(m, "mte:dcache_inval_tags_poc", (int)m->this_cpu, -1, linear_map_va(m, pfn), pfn, order,
+	      "pfn=0x%llx pages=%llu start=0x%llx end=0x%llx", (unsigned long long)pfn, 1ULL << order,
+	      (unsigned long long)linear_map_va(m, pfn),
+	      (unsigned long long)(linear_map_va(m, pfn) + (PAGE_SIZE << order)));
+	/* Tags saved for these frames are stale now: erased before any block goes. */
 	for (uint64_t i = 0; i < (1ULL << order); i++)
-		tagbuf_erase(&m->mte.tags_by_pfn, pfn + i, NULL);
+		if (tagbuf_erase(&m->mte.tags_by_pfn, pfn + i, NULL))
+			TRACE(m, "mte:erase_page_tags_by_pfn", (int)m->this_cpu, -1, 0, pfn + i, 0,
+			      "pfn=0x%llx", (unsigned long long)(pfn + i));
 	block_range(m, r, order, &nblocks, &inc);
 	for (uint64_t i = 0; i < nblocks; i++) {
 		uint64_t b = block + i * r->block_size;
