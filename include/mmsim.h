@@ -53,6 +53,15 @@ int64_t mmsim_vmstat(struct mmsim_machine *m, const char *name);
 
 /* Extensions beyond the contract. */
 ssize_t mmsim_sysctl_read(struct mmsim_machine *m, const char *name, char *buf, size_t len);
+/* Read a /proc file from byte offset off, as pread(2) on it does: up to len
+ * bytes, no NUL added; returns the bytes stored (0 past the end) or -errno.
+ * This is how the binary files are read: "kpageflags" (Linux's KPF_* bits,
+ * MMSIM_KPF_*) and "kpagecount" (map count) hold one 64-bit entry per page
+ * frame, frame pfn at offset pfn * 8, and off and len must be multiples of
+ * 8 (-EINVAL).  mmsim_proc_read() of those files reads from offset 0, whole
+ * entries only, and with no buffer returns the file's size.                 */
+ssize_t mmsim_proc_pread(struct mmsim_machine *m, struct mmsim_task *t, const char *path,
+                         void *buf, size_t len, uint64_t off);
 /* The built-in machine's device tree source (what `mmsim dts` prints). */
 const char *mmsim_default_dts(void);
 /* Override the simulated cost, in ns, of one operation ("fault_entry",

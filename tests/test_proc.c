@@ -481,3 +481,75 @@ TEST(proc_sysctl_ranges)
 	free(zi);
 	mmsim_machine_destroy(m);
 }
+
+/* One 8-byte entry of a pfn-indexed file, read as page-types reads it. */
+static uint64_t kpage_entry(struct mmsim_machine *m, const char *file, uint64_t pfn)
+{
+	uint64_t v = ~0ULL;
+
+	ASSERT_EQ(mmsim_proc_pread(m, NULL, file, &v, sizeof(v), pfn * 8), 8);
+	return v;
+}
+
+#define KPF(v, bit) (((v) >> MMSIM_KPF_##bit) & 1)
+
+/*
+ * /proc/kpageflags and /proc/kpagecount: one u64 per frame at pfn * 8,
+ * Linux's KPF_* bits; offsets and lengths not a multiple of 8 are -EINVAL,
+ * a read past the last frame returns 0, frames that are no memory read as
+ * KPF_NOPAGE.  A mapped anonymous page, its page table, the zero page, a
+ * free page, a tagged page, and the map count across fork.
+ */
+TEST(proc_kpageflags_and_kpagecount)
+{
+	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_task *t = new_task(m), *c = NULL;
+	struct mmsim_siginfo si;
+	uint64_t size, e = 0, pfn, v, two[2];
+	uint8_t b;
+
+	size = (uint64_t)mmsim_proc_read(m, NULL, "kpageflags", NULL, 0);
+	ASSERT_GT(size, 0);
+	ASSERT_EQ(size % 8, 0);
+	EXPECT_EQ(mmsim_proc_pread(m, NULL, "kpageflags", &v, 8, size), 0);
+	EXPECT_EQ(mmsim_proc_pread(m, NULL, "kpageflags", &v, 8, 4), -MMSIM_EINVAL);
+	EXPECT_EQ(mmsim_proc_pread(m, NULL, "kpagecount", two, 12, 0), -MMSIM_EINVAL);
+	EXPECT_EQ(mmsim_proc_pread(m, NULL, "kpageflagz", &v, 8, 0), -MMSIM_ENOENT);
+	/* Frame 0 is below the built-in machine's RAM (1 GiB up). */
+	EXPECT_EQ(kpage_entry(m, "kpageflags", 0), 1ULL << MMSIM_KPF_NOPAGE);
+	EXPECT_EQ(kpage_entry(m, "kpagecount", 0), 0);
+	/* mmsim_proc_read reads whole entries from frame 0. */
+	EXPECT_EQ(mmsim_proc_read(m, NULL, "kpageflags", (char *)two, sizeof(two) + 3), 16);
+	EXPECT_EQ(two[1], 1ULL << MMSIM_KPF_NOPAGE);
+
+	ASSERT_EQ(mmsim_mmap(t, BASE, 2 * PAGE, RW, ANON_PRIV, -1, 0), (int64_t)BASE);
+	ASSERT_EQ(mmsim_load(t, BASE + PAGE, &b, 1, &si), MMSIM_ACCESS_OK);	/* the zero page */
+	ASSERT_EQ(mmsim_fill(t, BASE, 0x11, PAGE, &si), MMSIM_ACCESS_OK);
+	ASSERT_EQ(mmsim_pagemap(t, BASE, &e), 0);
+	pfn = PM_PFN(e);
+	v = kpage_entry(m, "kpageflags", pfn);
+	EXPECT_TRUE(KPF(v, MMAP) && KPF(v, ANON) && KPF(v, LRU) && KPF(v, SWAPBACKED));
+	EXPECT_TRUE(!KPF(v, BUDDY) && !KPF(v, NOPAGE) && !KPF(v, ZERO_PAGE));
+	EXPECT_EQ(KPF(v, ARCH_2) | KPF(v, ARCH_4), 0);		/* untagged */
+	EXPECT_EQ(kpage_entry(m, "kpagecount", pfn), 1);
+	ASSERT_EQ(mmsim_fork(t, &c), 0);
+	EXPECT_EQ(kpage_entry(m, "kpagecount", pfn), 2);
+	mmsim_task_exit(c);
+	EXPECT_EQ(kpage_entry(m, "kpagecount", pfn), 1);
+	ASSERT_EQ(mmsim_pagemap(t, BASE + PAGE, &e), 0);
+	v = kpage_entry(m, "kpageflags", PM_PFN(e));
+	EXPECT_TRUE(KPF(v, ZERO_PAGE) && !KPF(v, ANON));
+	/* The page is freed: back in the buddy, no longer mapped. */
+	ASSERT_EQ(mmsim_munmap(t, BASE, 2 * PAGE), 0);
+	v = kpage_entry(m, "kpageflags", pfn);
+	EXPECT_TRUE(!KPF(v, MMAP) && !KPF(v, ANON) && !KPF(v, LRU));
+	EXPECT_EQ(kpage_entry(m, "kpagecount", pfn), 0);
+	/* A PROT_MTE page: PG_mte_tagged (KPF_ARCH_2), PG_tag_storage_reserved (KPF_ARCH_4). */
+	ASSERT_EQ(mmsim_mmap(t, BASE, PAGE, RW | MMSIM_PROT_MTE, ANON_PRIV, -1, 0), (int64_t)BASE);
+	ASSERT_EQ(mmsim_fill(t, BASE, 0x22, PAGE, &si), MMSIM_ACCESS_OK);
+	ASSERT_EQ(mmsim_pagemap(t, BASE, &e), 0);
+	v = kpage_entry(m, "kpageflags", PM_PFN(e));
+	EXPECT_TRUE(KPF(v, ARCH_2) && KPF(v, ARCH_4) && KPF(v, ANON));
+	ASSERT_EQ(mmsim_check(m, NULL, 0), 0);
+	mmsim_machine_destroy(m);
+}

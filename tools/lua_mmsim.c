@@ -635,6 +635,46 @@ static int m_proc_read(lua_State *L)
 	return push_text(L, mb, t, RD_PROC, path);
 }
 
+/*
+ * m:proc_pread(path, len, off [, task]) -> bytes or nil, -errno: up to len
+ * bytes of a /proc file from byte off (mmsim_proc_pread), the way to read
+ * the binary "kpageflags" and "kpagecount" (string.unpack("<I8", s) gives
+ * an entry).
+ */
+static int m_proc_pread(lua_State *L)
+{
+	const char *fn = "m:proc_pread";
+	struct lmm_machine *mb = check_machine(L, fn);
+	const char *path = arg_str(L, fn, 2, "path", NULL);
+	lua_Integer len = arg_int(L, fn, 3, "len"), off = arg_int(L, fn, 4, "off");
+	struct mmsim_task *t = NULL;
+	ssize_t n;
+	char *buf;
+
+	if (len < 0 || (size_t)len > READ_MAX)
+		return luaL_error(L, "%s: argument 2 (len) must be 0..%u", fn, READ_MAX);
+	if (off < 0)
+		return luaL_error(L, "%s: argument 3 (off) must not be negative", fn);
+	if (!lua_isnoneornil(L, 5)) {
+		struct lmm_task *tb = check_task_at(L, fn, 5);
+
+		if (tb->mb != mb)
+			return luaL_error(L, "%s: argument 4 (task) belongs to another machine", fn);
+		t = tb->t;
+	}
+	/* Lua owns the buffer: nothing leaks if pushing the bytes fails. */
+	buf = lua_newuserdatauv(L, len ? (size_t)len : 1, 0);
+	n = mmsim_proc_pread(mb->m, t, path, buf, (size_t)len, (uint64_t)off);
+	raise_pending(L, mb);
+	if (n < 0) {
+		lua_pushnil(L);
+		lua_pushinteger(L, n);
+		return 2;
+	}
+	lua_pushlstring(L, buf, (size_t)n);
+	return 1;
+}
+
 /* m:cost_list() -> text or nil, -errno */
 static int m_cost_list(lua_State *L)
 {
@@ -1776,6 +1816,7 @@ static const luaL_Reg machine_methods[] = {
 	{ "sysctl_write", m_sysctl_write },
 	{ "sysctl_read", m_sysctl_read },
 	{ "proc_read", m_proc_read },
+	{ "proc_pread", m_proc_pread },
 	{ "vmstat", m_vmstat },
 	{ "run_daemon", m_run_daemon },
 	{ "advance", m_advance },

@@ -216,4 +216,49 @@
 #define MMSIM_PM_PRESENT         (1ULL << 63)
 #define MMSIM_PM_SWAP_TYPE_BITS  5
 
+/*
+ * /proc/kpageflags bit numbers (uapi/linux/kernel-page-flags.h; 32 and up
+ * are the kernel-hacking bits of include/linux/kernel-page-flags.h, and
+ * KPF_ARCH_4 is the one the dynamic tag storage series adds for
+ * PG_tag_storage_reserved).  Bits the model has no flag for stay clear.
+ */
+#define MMSIM_KPF_LOCKED         0
+#define MMSIM_KPF_REFERENCED     2
+#define MMSIM_KPF_UPTODATE       3
+#define MMSIM_KPF_DIRTY          4
+#define MMSIM_KPF_LRU            5
+#define MMSIM_KPF_ACTIVE         6
+#define MMSIM_KPF_SLAB           7
+#define MMSIM_KPF_WRITEBACK      8
+#define MMSIM_KPF_RECLAIM        9
+#define MMSIM_KPF_BUDDY          10
+#define MMSIM_KPF_MMAP           11
+#define MMSIM_KPF_ANON           12
+#define MMSIM_KPF_SWAPCACHE      13
+#define MMSIM_KPF_SWAPBACKED     14
+#define MMSIM_KPF_COMPOUND_HEAD  15
+#define MMSIM_KPF_COMPOUND_TAIL  16
+#define MMSIM_KPF_HUGE           17
+#define MMSIM_KPF_UNEVICTABLE    18
+#define MMSIM_KPF_HWPOISON       19
+#define MMSIM_KPF_NOPAGE         20
+#define MMSIM_KPF_KSM            21
+#define MMSIM_KPF_THP            22
+#define MMSIM_KPF_OFFLINE        23
+#define MMSIM_KPF_ZERO_PAGE      24
+#define MMSIM_KPF_IDLE           25
+#define MMSIM_KPF_PGTABLE        26
+#define MMSIM_KPF_RESERVED       32
+#define MMSIM_KPF_MLOCKED        33
+#define MMSIM_KPF_OWNER_2        34
+#define MMSIM_KPF_PRIVATE        35
+#define MMSIM_KPF_PRIVATE_2      36
+#define MMSIM_KPF_OWNER_PRIVATE  37
+#define MMSIM_KPF_ARCH           38
+#define MMSIM_KPF_UNCACHED       39
+#define MMSIM_KPF_SOFTDIRTY      40
+#define MMSIM_KPF_ARCH_2         41     /* arm64: PG_mte_tagged                 */
+#define MMSIM_KPF_ARCH_3         42     /* arm64: PG_mte_lock (not modelled)    */
+#define MMSIM_KPF_ARCH_4         43     /* RFC v1: PG_tag_storage_reserved      */
+
 #endif /* MMSIM_UAPI_H */

@@ -174,7 +174,7 @@ static const struct proc_file proc_files[] = {
 };
 
 #define KNOWN_PROC_PATHS "vmstat, meminfo, buddyinfo, pagetypeinfo, zoneinfo, kmsg, cpuinfo, " \
-	"self/maps, self/smaps, self/smaps_rollup, self/status (or <pid>/... for self)"
+	"kpageflags, kpagecount, self/maps, self/smaps, self/smaps_rollup, self/status (or <pid>/... for self)"
 
 static const struct proc_file *find_proc_file(const char *name, enum proc_kind kind)
 {
@@ -197,29 +197,33 @@ static struct mmsim_task *proc_pid_task(struct mmsim_machine *m, struct mmsim_ta
 	return find_task_by_pid(m, pid);
 }
 
-ssize_t mmsim_proc_read(struct mmsim_machine *m, struct mmsim_task *t, const char *path,
-			char *buf, size_t len)
+/* The path under /proc, or NULL (reason set) when the arguments are bad. */
+static const char *proc_path(struct mmsim_machine *m, struct mmsim_task *t, const char *path)
 {
-	const struct proc_file *pf;
-	struct seqbuf s;
-	const char *p;
+	if (!m) {
+		seterr(-EINVAL, "proc_read: no machine");
+		return NULL;
+	}
+	if (!path) {
+		seterr(-EINVAL, "proc_read: no path; known: " KNOWN_PROC_PATHS);
+		return NULL;
+	}
+	if (t && t->machine != m) {
+		seterr(-EINVAL, "proc_read(%s): the task belongs to another machine", path);
+		return NULL;
+	}
+	return !strncmp(path, "/proc/", 6) ? path + 6 : path;
+}
 
-	if (!m)
-		return seterr(-EINVAL, "proc_read: no machine");
-	if (!path)
-		return seterr(-EINVAL, "proc_read: no path; known: " KNOWN_PROC_PATHS);
-	if (t && t->machine != m)
-		return seterr(-EINVAL, "proc_read(%s): the task belongs to another machine", path);
+/* Build the text of the file at p (a path under /proc) into s: 0 or -errno. */
+static int proc_build(struct mmsim_machine *m, struct mmsim_task *t, const char *path, const char *p,
+		      struct seqbuf *s)
+{
+	const struct proc_file *pf = find_proc_file(p, PK_GLOBAL);
 
-	p = path;
-	if (!strncmp(p, "/proc/", 6))
-		p += 6;
-
-	seq_init(&s);
-	pf = find_proc_file(p, PK_GLOBAL);
 	if (pf) {
-		pf->show(m, &s);
-		return seq_copy_out(&s, buf, len);
+		pf->show(m, s);
+		return 0;
 	}
 
 	if (!strncmp(p, "self/", 5) || !strncmp(p, "thread-self/", 12)) {
@@ -243,8 +247,63 @@ ssize_t mmsim_proc_read(struct mmsim_machine *m, struct mmsim_task *t, const cha
 		return seterr(-ENOENT, "proc_read: no file '%s'; known: " KNOWN_PROC_PATHS, path);
 	}
 
-	pf->task_show(t, &s);
+	pf->task_show(t, s);
+	return 0;
+}
+
+ssize_t mmsim_proc_read(struct mmsim_machine *m, struct mmsim_task *t, const char *path,
+			char *buf, size_t len)
+{
+	const char *p = proc_path(m, t, path);
+	struct seqbuf s;
+	int err;
+
+	if (!p)
+		return -EINVAL;
+	/* The binary files from their start: whole entries only, no NUL. */
+	if (proc_is_kpage_file(p)) {
+		if (!buf)
+			return (ssize_t)proc_kpage_size(m);
+		return proc_kpage_read(m, p, buf, len & ~(size_t)7, 0);
+	}
+	seq_init(&s);
+	if ((err = proc_build(m, t, path, p, &s))) {
+		seq_free(&s);
+		return err;
+	}
 	return seq_copy_out(&s, buf, len);
+}
+
+ssize_t mmsim_proc_pread(struct mmsim_machine *m, struct mmsim_task *t, const char *path,
+			 void *buf, size_t len, uint64_t off)
+{
+	const char *p = proc_path(m, t, path);
+	struct seqbuf s;
+	size_t n;
+	int err;
+
+	if (!p)
+		return -EINVAL;
+	if (proc_is_kpage_file(p))
+		return proc_kpage_read(m, p, buf, len, off);
+	seq_init(&s);
+	if ((err = proc_build(m, t, path, p, &s))) {
+		seq_free(&s);
+		return err;
+	}
+	if (s.oom) {
+		seq_free(&s);
+		return seterr(-ENOMEM, "out of host memory while formatting the text");
+	}
+	n = off < s.len ? s.len - (size_t)off : 0;
+	if (buf) {
+		if (n > len)
+			n = len;
+		if (n)
+			memcpy(buf, s.buf + off, n);
+	}
+	seq_free(&s);
+	return (ssize_t)n;
 }
 
 int64_t mmsim_vmstat(struct mmsim_machine *m, const char *name)

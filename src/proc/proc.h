@@ -54,6 +54,12 @@ uint64_t global_numa_state(struct mmsim_machine *m, enum numa_stat_item i);
 uint64_t calc_totalreserve_pages(struct mmsim_machine *m);
 uint64_t zone_cma_pages(struct mmsim_machine *m, struct zone *z);
 
+/* proc/page.c: the binary pfn-indexed files */
+bool proc_is_kpage_file(const char *name);
+uint64_t proc_kpage_size(struct mmsim_machine *m);
+/* Entries of "kpageflags" or "kpagecount" from byte off: bytes stored, or -errno. */
+ssize_t proc_kpage_read(struct mmsim_machine *m, const char *name, void *buf, size_t len, uint64_t off);
+
 /* proc/task_mmu.c */
 void proc_maps_show(struct mmsim_task *t, struct seqbuf *s);
 void proc_smaps_show(struct mmsim_task *t, struct seqbuf *s, bool rollup);
