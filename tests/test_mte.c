@@ -4,7 +4,7 @@
  * following the data) and dynamic tag storage as the kernel keeps it
  * (reservation and release, PAGE_METADATA_NONE marking and faults, the
  * policies).  Test names carry the spec's numbers where there is one
- * (mte_8_3_38_... is §8.3 item 38).
+ * (mte_8_3_55_... is §8.3 item 55).
  *
  * The built-in machine has 1 GiB of data memory and a 32 MiB tag storage
  * region; the default policy is rfc-v1 with tag storage enabled.
@@ -261,10 +261,11 @@ TEST(mte_8_3_55_zero_page_block_reserved)
 }
 
 /*
- * §8.3 38-41: two tagged pages sharing a block take one reservation and two
- * shares; the block goes back only when the last one is freed.
+ * Two tagged pages sharing a block take one reservation and two shares;
+ * the block goes back only when the last one is freed.  (Spec §8.3 items
+ * 38-41 on the FVP frames they name: tests/test_spec_reserve.c.)
  */
-TEST(mte_8_3_38_41_block_refcount)
+TEST(mte_block_refcount_two_users)
 {
 	struct mmsim_machine *m = boot(NULL);
 	struct page *a, *b = NULL;

@@ -878,8 +878,11 @@ static struct mmsim_machine *r8_run(const char *args, struct mmsim_task **tp, st
 	return m;
 }
 
-/* R8, fix on: zero tags wait by pfn, no tag write, the PTE stays METADATA_NONE until the kill. */
-TEST(races_r08_fatal_signal_fix_on)
+/*
+ * R8, fix on (spec §8.3 item 47): zero tags wait by pfn (a zeroed 128-byte
+ * buffer), no tag write, the PTE stays METADATA_NONE until the kill.
+ */
+TEST(races_r08_8_3_47_fatal_signal_fix_on)
 {
 	struct mmsim_task *t;
 	struct page *p;
@@ -888,7 +891,8 @@ TEST(races_r08_fatal_signal_fix_on)
 	uint8_t *saved = tagbuf_load(&m->mte.tags_by_pfn, pfn);
 
 	ASSERT_TRUE(saved != NULL);
-	EXPECT_EQ(saved[0] | saved[127], 0);
+	for (int i = 0; i < MTE_PAGE_TAG_STORAGE_SIZE; i++)
+		EXPECT_EQ(saved[i], 0);
 	EXPECT_TRUE(!(p->flags & PG_mte_tagged));
 	EXPECT_EQ(m->mte.bad_tag_writes, 0);
 	ASSERT_CONSISTENT(m);
@@ -1414,6 +1418,8 @@ static void latent5(const char *args, int64_t want_pages)
 	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success") - success, want_pages);
 	EXPECT_EQ(pfn_to_page(m, block)->refcount, 65);
 	EXPECT_EQ(block_reserved(m, block + 2), want_pages == 4);
+	if (want_pages == 4)
+		EXPECT_EQ(pfn_to_page(m, block + 2)->refcount, 65);	/* +64 each */
 	ASSERT_CONSISTENT(m);
 	__free_pages(m, p, 6);
 	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_free") - freed, want_pages);
@@ -1422,14 +1428,14 @@ static void latent5(const char *args, int64_t want_pages)
 	mmsim_machine_destroy(m);
 }
 
-/* §6.6 #5 as written: 2 blocks (4 tag pages) for 64 pages. */
-TEST(races_latent_05_bs2_order6_as_written)
+/* §6.6 #5 (spec §8.3 item 51) as written: 2 blocks (4 tag pages) for 64 pages. */
+TEST(races_latent_05_8_3_51_bs2_order6_as_written)
 {
 	latent5("mte_fixes=off", 4);
 }
 
-/* §6.6 #5 fixed: 1 block (2 tag pages). */
-TEST(races_latent_05_bs2_order6_fixed)
+/* §6.6 #5 (spec §8.3 item 51) fixed: 1 block (2 tag pages). */
+TEST(races_latent_05_8_3_51_bs2_order6_fixed)
 {
 	latent5(NULL, 2);
 }
@@ -1535,8 +1541,8 @@ static struct mmsim_machine *latent7(const char *args, uint64_t *block)
 	return m;
 }
 
-/* §6.6 #7 as written: the block keeps the freed page's share (I2). */
-TEST(races_latent_07_tagged_alloc_freed_untagged_as_written)
+/* §6.6 #7 (spec §8.3 item 58) as written: the block keeps the freed page's share (I2). */
+TEST(races_latent_07_8_3_58_tagged_alloc_freed_untagged_as_written)
 {
 	uint64_t block;
 	struct mmsim_machine *m = latent7("mte_fixes=off", &block);
@@ -1547,8 +1553,8 @@ TEST(races_latent_07_tagged_alloc_freed_untagged_as_written)
 	mmsim_machine_destroy(m);
 }
 
-/* §6.6 #7 fixed: the share goes with the page. */
-TEST(races_latent_07_tagged_alloc_freed_untagged_fixed)
+/* §6.6 #7 (spec §8.3 item 58) fixed: the share goes with the page. */
+TEST(races_latent_07_8_3_58_tagged_alloc_freed_untagged_fixed)
 {
 	uint64_t block;
 	struct mmsim_machine *m = latent7(NULL, &block);
