@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "boot/devicetree.h"
+#include "kernel/sched.h"
 #include "mm/internal.h"
 
 #define MAX_PHYS_SPAN (1ULL << 40)      /* what one host mapping may cover */
@@ -335,6 +336,7 @@ static int memmap_init(struct mmsim_machine *m)
 			z->zone_pgdat = pg;
 			z->idx = (enum zone_type)zi;
 			z->name = zone_names[zi];
+			z->lock = (spinlock_t)SPINLOCK_INIT("zone->lock");
 			if (z->spanned_pages) {
 				if (z->zone_start_pfn < lo)
 					lo = z->zone_start_pfn;
@@ -494,7 +496,9 @@ int mmsim_machine_create(const struct mmsim_options *opt, struct mmsim_machine *
 	if (!m)
 		return seterr(-MMSIM_ENOMEM, "mmsim_machine_create: out of host memory");
 	machine_set_defaults(m, opt);
-	ret = machine_boot(m, opt);
+	ret = sched_init(m);
+	if (!ret)
+		ret = machine_boot(m, opt);
 	if (!ret)
 		ret = swap_init(m, opt->swap_bytes, opt->swap_path);
 	if (ret) {
@@ -516,6 +520,8 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	if (!m)
 		return;
 	m->dying = true;
+	if (m->trace_json)
+		trace_json_close(m);
 	task_free_all(m);
 	pins_free_all(m);
 	swap_exit(m);
@@ -536,6 +542,7 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	free(m->dt);
 	free(m->kmsg);
 	free(m->subs);
+	sched_destroy(m);
 	free(m);
 }
 

@@ -205,6 +205,10 @@ struct mmsim_machine {
 	bool dying;                     /* mmsim_machine_destroy in progress        */
 	/* Fault-on-access callbacks that broke the lock or reference rules.       */
 	uint64_t fault_contract_violations;
+	struct sched *sched;            /* task bodies and their runs (kernel/sched.c) */
+	bool threaded;                  /* parallel mode: kernel entry takes the lock */
+	uint64_t sched_steps;           /* scheduling points of every run so far      */
+	struct trace_json *trace_json;  /* the run's JSON trace, when one is written  */
 	/* Test only: stands in for the arch fault-on-access hooks when set.       */
 	const struct fault_on_access_test_hook *fault_on_access_test_hook;
 };

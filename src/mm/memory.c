@@ -318,9 +318,43 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 }
 
 /*
+ * A callback that broke the lock contract (counted already) must not leave
+ * the locks unbalanced: the fault lock is held on return exactly when the
+ * result has neither RETRY nor COMPLETED, as callers expect.
+ */
+static void fault_lock_balance(struct vm_fault *vmf, vm_fault_t ret)
+{
+	bool want_held = !(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED));
+
+	if (vmf->fault_lock_held == want_held)
+		return;
+	if (want_held) {
+		if (vmf->flags & FAULT_FLAG_VMA_LOCK)
+			down_read(&vmf->vma->vm_lock);
+		else
+			mmap_read_lock(vmf->mm);
+	} else {
+		vmf->fault_lock_releases--;	/* not the callback's release */
+		release_fault_lock(vmf);
+	}
+	vmf->fault_lock_held = want_held;
+}
+
+/* The arch handler's or GUP's release of the fault lock after handle_mm_fault. */
+void fault_lock_release(struct mm_struct *mm, struct vm_area_struct *vma, unsigned int flags)
+{
+	if (flags & FAULT_FLAG_VMA_LOCK)
+		vma_end_read(vma);
+	else
+		mmap_read_unlock(mm);
+}
+
+/*
  * handle_mm_fault - resolve a fault at addr in vma for task t.  Assumes the
- * access is allowed by vma->vm_flags (the arch handler checked).  Returns 0
- * or VM_FAULT_* bits.
+ * access is allowed by vma->vm_flags (the arch handler checked) and the
+ * fault lock held: mmap_lock for read, or vma's own lock with
+ * FAULT_FLAG_VMA_LOCK.  Returns 0 or VM_FAULT_* bits; with RETRY or
+ * COMPLETED the lock has been released, otherwise the caller releases it.
  */
 vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr,
 			   unsigned int flags)
@@ -328,7 +362,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 	struct vm_fault vmf = {
 		.task = t, .vma = vma, .mm = vma->vm_mm,
 		.address = addr & PAGE_MASK, .flags = flags,
-		.fault_lock_held = true,	/* the mmap lock, in a single-threaded machine */
+		.fault_lock_held = true,
 	};
 	struct mmsim_machine *m = vmf.mm->machine;
 	vm_fault_t ret;
@@ -339,6 +373,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 		return VM_FAULT_OOM;
 	vmf.orig_pte = *vmf.pte;
 	ret = handle_pte_fault(&vmf);
+	fault_lock_balance(&vmf, ret);
 	if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED | VM_FAULT_ERROR))
 		return ret;
 	if (ret & VM_FAULT_MAJOR) {
@@ -373,9 +408,17 @@ int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool writ
 		if (ptep && pte_valid(*ptep) && (!write || pte_write(*ptep)) && pte_young(*ptep))
 			continue;
 		ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_REMOTE);
-		if (ret & VM_FAULT_RETRY)
+		if (ret & VM_FAULT_RETRY) {
+			/* The handler dropped mmap_lock: take it back, as GUP does. */
+			mmap_read_lock(mm);
+			vma = vma_lookup(mm, addr);
+			if (!vma)
+				return -MMSIM_ENOMEM;
 			ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) |
 					      FAULT_FLAG_REMOTE | FAULT_FLAG_TRIED);
+			if (ret & VM_FAULT_RETRY)
+				mmap_read_lock(mm);
+		}
 		if (ret & VM_FAULT_OOM)
 			return -MMSIM_ENOMEM;
 		if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED))

@@ -137,6 +137,8 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	INIT_LIST_HEAD(&v->anon_vma_node);
 	INIT_LIST_HEAD(&v->shared_node);
 	v->mempolicy_mode = MMSIM_MPOL_DEFAULT;
+	v->vm_lock = (struct rw_semaphore)RWSEM_INIT("vm_lock");
+	v->vm_lock_seq = mm->mm_lock_seq;	/* created under mmap_write_lock */
 	return v;
 }
 
@@ -153,6 +155,8 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *v)
 	if (!n)
 		return NULL;
 	*n = *v;
+	n->vm_lock = (struct rw_semaphore)RWSEM_INIT("vm_lock");
+	n->vm_lock_seq = v->vm_mm->mm_lock_seq;	/* a copy made under mmap_write_lock */
 	n->anon_vma = NULL;
 	n->vm_file = NULL;
 	INIT_LIST_HEAD(&n->anon_vma_node);
@@ -178,7 +182,9 @@ void vm_area_free(struct mmsim_machine *m, struct vm_area_struct *v)
 	if (v->anon_vma)
 		unlink_anon_vma(m, v);
 	if (v->vm_file) {
+		down_write(&v->vm_file->i_mmap_rwsem);
 		list_del(&v->shared_node);
+		up_write(&v->vm_file->i_mmap_rwsem);
 		shmem_inode_put(m, v->vm_file);
 		v->vm_file = NULL;
 	}
@@ -894,4 +900,50 @@ int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 	if (err)
 		return seterr(err, "munmap: splitting a mapping would exceed vm.max_map_count");
 	return 0;
+}
+
+/* ------------------------------------------------ mmap_lock and VMA locks */
+
+/* Wait for the VMA's faults to leave it, and keep new ones out until unlock. */
+void vma_start_write(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (vma->vm_lock_seq == mm->mm_lock_seq)
+		return;
+	down_write(&vma->vm_lock);
+	vma->vm_lock_seq = mm->mm_lock_seq;
+	up_write(&vma->vm_lock);
+}
+
+void mmap_write_lock(struct mm_struct *mm)
+{
+	down_write(&mm->mmap_lock);
+	for (int i = 0; i < mm->nr_vmas; i++)
+		vma_start_write(mm->vmas[i]);
+}
+
+/* Every VMA write-locked under this hold becomes readable again at once. */
+void mmap_write_unlock(struct mm_struct *mm)
+{
+	mm->mm_lock_seq++;
+	up_write(&mm->mmap_lock);
+}
+
+/*
+ * lock_vma_under_rcu - the fault path's first try: the VMA at addr,
+ * read-locked, when no writer has marked it.  Anonymous VMAs without an
+ * anon_vma yet go to mmap_lock (preparing one needs it), as in Linux.
+ */
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, uint64_t addr)
+{
+	struct vm_area_struct *vma;
+
+	sched_point("lock_vma_under_rcu");
+	vma = vma_lookup(mm, addr);
+	if (!vma || (vma_is_anonymous(vma) && !vma->anon_vma))
+		return NULL;
+	if (vma->vm_lock_seq == mm->mm_lock_seq || !down_read_trylock(&vma->vm_lock))
+		return NULL;
+	return vma;
 }

@@ -140,6 +140,10 @@ void release_fault_lock(struct vm_fault *vmf)
 		return;
 	}
 	vmf->fault_lock_held = false;
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK)
+		vma_end_read(vmf->vma);
+	else
+		mmap_read_unlock(vmf->mm);
 }
 
 /* The arch predicate, or the test hook standing in for it. */
@@ -320,7 +324,6 @@ vm_fault_t handle_pte_protnone(struct vm_fault *vmf)
 	bool writable;
 	vm_fault_t ret;
 
-	vmf->fault_lock_held = true;
 	/* Under the PT lock: someone else fixed the entry, nothing to do. */
 	if (*vmf->pte != vmf->orig_pte)
 		return 0;

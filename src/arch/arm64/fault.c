@@ -60,6 +60,7 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 	struct mmsim_machine *m = t->machine;
 	bool write = esr & ESR_ELx_WNR;
 	uint64_t addr = untag(far), need = write ? VM_WRITE : VM_ACCESS_FLAGS;
+	unsigned int flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
 
@@ -71,20 +72,38 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 		set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_OBJERR, addr);
 		return FAULT_SIGNAL;
 	}
-	vma = addr < TASK_SIZE ? vma_lookup(t->mm, addr) : NULL;
-	if (!vma) {
-		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_MAPERR, addr);
-		return FAULT_SIGNAL;
+	/*
+	 * First under the VMA's own lock; if that is not possible or the
+	 * handler asks for a retry, under mmap_lock; once more with
+	 * FAULT_FLAG_TRIED.  handle_mm_fault() returns with the lock dropped.
+	 */
+	vma = addr < TASK_SIZE ? lock_vma_under_rcu(t->mm, addr) : NULL;
+	if (vma && (vma->vm_flags & need)) {
+		ret = handle_mm_fault(t, vma, addr, flags | FAULT_FLAG_VMA_LOCK);
+		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+			vma_end_read(vma);
+		if (!(ret & VM_FAULT_RETRY))
+			goto done;
+	} else if (vma) {
+		vma_end_read(vma);
 	}
-	if (!(vma->vm_flags & need)) {
-		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_ACCERR, addr);
-		return FAULT_SIGNAL;
+	for (int tries = 0; ; tries++) {
+		mmap_read_lock(t->mm);
+		vma = addr < TASK_SIZE ? vma_lookup(t->mm, addr) : NULL;
+		if (!vma || !(vma->vm_flags & need)) {
+			mmap_read_unlock(t->mm);
+			set_siginfo(si, MMSIM_SIGSEGV, vma ? MMSIM_SEGV_ACCERR : MMSIM_SEGV_MAPERR, addr);
+			return FAULT_SIGNAL;
+		}
+		ret = handle_mm_fault(t, vma, addr, flags);
+		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+			mmap_read_unlock(t->mm);
+		/* Like arm64's do_page_fault: replay once with FAULT_FLAG_TRIED. */
+		if (!(ret & VM_FAULT_RETRY) || tries)
+			break;
+		flags |= FAULT_FLAG_TRIED;
 	}
-	ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
-	/* Like arm64's do_page_fault: replay once with FAULT_FLAG_TRIED. */
-	if (ret & VM_FAULT_RETRY)
-		ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | FAULT_FLAG_TRIED |
-				      (write ? FAULT_FLAG_WRITE : 0));
+done:
 	if (ret & VM_FAULT_BLOCKED)
 		return FAULT_BLOCKED;
 	if (ret & VM_FAULT_RETRY)
