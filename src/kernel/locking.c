@@ -137,3 +137,25 @@ void up_write(struct rw_semaphore *s)
 	released(me, s);
 	__sched_point(me, s->name, s);
 }
+
+void bit_lock(uint32_t *word, uint32_t bit, const char *name)
+{
+	struct sched_thread *me = modelled();
+
+	if (me) {
+		LOCK_WAIT(me, *word & bit, name, word);
+		sched_lock_acquired(me, word, name);
+	}
+	*word |= bit;
+}
+
+void bit_unlock(uint32_t *word, uint32_t bit, const char *name)
+{
+	struct sched_thread *me = modelled();
+
+	*word &= ~bit;
+	if (!me)
+		return;
+	released(me, word);
+	__sched_point(me, name, word);
+}

@@ -22,6 +22,7 @@
 #define MMSIM_KERNEL_LOCKING_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kernel/sched.h"
 
@@ -56,6 +57,10 @@ bool down_read_trylock(struct rw_semaphore *s);
 void up_read(struct rw_semaphore *s);
 void down_write(struct rw_semaphore *s);
 void up_write(struct rw_semaphore *s);
+
+/* A lock that is one bit of a word (the folio lock: PG_locked in page->flags). */
+void bit_lock(uint32_t *word, uint32_t bit, const char *name);
+void bit_unlock(uint32_t *word, uint32_t bit, const char *name);
 
 static inline bool spin_is_locked(const spinlock_t *l) { return l->owner != NULL; }
 static inline bool mutex_is_locked(const struct mutex *l) { return l->owner != NULL; }

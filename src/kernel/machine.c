@@ -44,6 +44,8 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->thp_use_zero_page = 1;
 	m->mte.supported = true;
 	m->mte.policy = TS_POLICY_RFC_V1;
+	m->mte.tag_blocks_lock = (struct mutex)MUTEX_INIT("tag_blocks_lock");
+	m->mte.xa_lock = (spinlock_t)SPINLOCK_INIT("tag_blocks_reserved.xa_lock");
 	m->mte.fixed = true;		/* mte_fixes=off reproduces §6.6 as written */
 	m->next_pid = 100;
 	m->next_inode_id = 1;		/* inode 0 is never used */

@@ -68,6 +68,9 @@ void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt);
 static inline void get_page(struct page *p) { p->refcount++; }
 /* Drop a reference; the last one frees the page (and its compound tail). */
 void put_page(struct mmsim_machine *m, struct page *p);
+/* The folio lock: held across a migration, a swap-out, a swap-in. */
+static inline void folio_lock(struct page *p) { bit_lock(&p->flags, PG_locked, "folio_lock"); }
+static inline void folio_unlock(struct page *p) { bit_unlock(&p->flags, PG_locked, "folio_lock"); }
 
 /* --------------------------------------------------------- pagewalk.c */
 /*
@@ -164,6 +167,7 @@ struct vm_fault {
 	unsigned int flags;             /* FAULT_FLAG_*                           */
 	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
 	pteval_t orig_pte;              /* its value when the fault started       */
+	spinlock_t *ptl;                /* the PT lock of pte, when taken         */
 	/*
 	 * The fault lock (mmap_lock, or the VMA lock with FAULT_FLAG_VMA_LOCK)
 	 * as the fault-on-access contract sees it: set while held, and how
@@ -246,6 +250,7 @@ void shmem_replace_page(struct mmsim_machine *m, struct shmem_inode *in, struct 
 			struct page *new);
 
 /* -------------------------------------------------------- migrate.c */
+int  migrate_held_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp);
 int  migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp);
 int  migrate_page_to(struct mmsim_machine *m, struct page *p, struct page *dst);
 bool page_is_movable(struct mmsim_machine *m, struct page *p);

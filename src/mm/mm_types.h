@@ -111,6 +111,7 @@ struct per_cpu_pages {
 	int high;                    /* free back to the buddy above this          */
 	int batch;                   /* pages moved per refill / drain             */
 	struct list_head lists[MIGRATE_PCPTYPES];
+	spinlock_t lock;             /* pcp->lock                                  */
 };
 
 struct pglist_data;

@@ -756,8 +756,8 @@ static int mmap_region(struct mm_struct *mm, struct file *file, uint64_t addr, u
  * gets vm_pgoff = addr >> PAGE_SHIFT (its pages' rmap index); anonymous
  * shared memory a fresh shmem object; a memfd its inode at offset @off.
  */
-int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
-		   int fd, uint64_t off)
+static int64_t ksys_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
+			 int fd, uint64_t off, bool *populate)
 {
 	struct mmsim_machine *m;
 	struct mm_struct *mm;
@@ -877,10 +877,32 @@ int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, 
 	err = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (err)
 		return err;
-	if ((vm_flags & VM_LOCKED) ||
-	    (flags & (MMSIM_MAP_POPULATE | MMSIM_MAP_NONBLOCK)) == MMSIM_MAP_POPULATE)
-		mm_populate(t, addr, addr + len);
+	*populate = (vm_flags & VM_LOCKED) ||
+		    (flags & (MMSIM_MAP_POPULATE | MMSIM_MAP_NONBLOCK)) == MMSIM_MAP_POPULATE;
 	return (int64_t)addr;
+}
+
+/*
+ * mmsim_mmap - mmap(2) under mmap_lock for write; MAP_POPULATE faults the
+ * range in afterwards under the read lock, as vm_mmap_pgoff does.
+ */
+int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
+		   int fd, uint64_t off)
+{
+	bool populate = false;
+	int64_t ret;
+
+	if (task_check_alive(t) || !t->mm)
+		return ksys_mmap(t, addr, len, prot, flags, fd, off, &populate);
+	mmap_write_lock(t->mm);
+	ret = ksys_mmap(t, addr, len, prot, flags, fd, off, &populate);
+	mmap_write_unlock(t->mm);
+	if (ret >= 0 && populate) {
+		mmap_read_lock(t->mm);
+		mm_populate(t, (uint64_t)ret, (uint64_t)ret + PAGE_ALIGN(len));
+		mmap_read_unlock(t->mm);
+	}
+	return ret;
 }
 
 /* mmsim_munmap - munmap(2): do_munmap on the untagged address. */
@@ -892,7 +914,9 @@ int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 	if (err)
 		return err;
 	addr = untagged_addr(addr);
+	mmap_write_lock(t->mm);
 	err = do_munmap(t->mm, addr, len);
+	mmap_write_unlock(t->mm);
 	if (err == -MMSIM_EINVAL)
 		return seterr(err, "munmap: [%#llx, +%#llx): address not page aligned, "
 			      "length 0 or range past TASK_SIZE",
