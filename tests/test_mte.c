@@ -345,15 +345,18 @@ TEST(mte_8_2_19_22_metadata_last_resort)
 }
 
 /*
- * §8.4 61 and 66: mprotect(PROT_MTE) marks the PTEs of untagged pages
- * METADATA_NONE without reserving; the first access maps the page tagged,
- * with zero tags, and the data intact.
+ * §8.4 61: mprotect(PROT_MTE) marks the PTEs of 3 ordinary untagged pages
+ * PAGE_METADATA_NONE (not valid, PROT_NONE bit 58, bit 59, same frame)
+ * without reserving; the first access (item 66, in full in
+ * test_spec_fault.c) maps the page tagged, with zero tags, and the data
+ * intact.
  */
-TEST(mte_8_4_61_66_mprotect_marks_then_fault_reserves)
+TEST(spec_8_4_61_mprotect_marks_three_ptes_metadata_none)
 {
 	struct mmsim_machine *m = boot(NULL);
 	struct mmsim_task *t = task(m);
 	struct mmsim_siginfo si;
+	uint64_t pfns[3];
 	int64_t before;
 	pteval_t *ptep;
 
@@ -361,12 +364,17 @@ TEST(mte_8_4_61_66_mprotect_marks_then_fault_reserves)
 	for (int i = 0; i < 3; i++)
 		ASSERT_EQ(store8(t, BASE + (uint64_t)i * PAGE, 100 + (uint64_t)i, &si), MMSIM_ACCESS_OK);
 	before = mmsim_vmstat(m, "metadata_reserve_success") + mmsim_vmstat(m, "metadata_reserve_fail");
+	for (int i = 0; i < 3; i++)
+		pfns[i] = page_to_pfn(m, page_at(t, BASE + (uint64_t)i * PAGE));
 	ASSERT_EQ(mmsim_mprotect(t, BASE, 3 * PAGE, RWMTE), 0);
 	for (int i = 0; i < 3; i++) {
 		ptep = pte_offset(t->mm, BASE + (uint64_t)i * PAGE);
 		ASSERT_TRUE(ptep != NULL);
 		EXPECT_TRUE(pte_metadata_none(*ptep));
 		EXPECT_TRUE(!pte_valid(*ptep));
+		EXPECT_TRUE((*ptep & PTE_PROT_NONE) && (*ptep & PTE_METADATA_NONE));
+		EXPECT_EQ(page_to_pfn(m, page_at(t, BASE + (uint64_t)i * PAGE)), pfns[i]);
+		EXPECT_TRUE(!(page_at(t, BASE + (uint64_t)i * PAGE)->flags & PG_tag_storage_reserved));
 	}
 	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success") + mmsim_vmstat(m, "metadata_reserve_fail"), before);
 	ASSERT_CONSISTENT(m);
@@ -382,16 +390,22 @@ TEST(mte_8_4_61_66_mprotect_marks_then_fault_reserves)
 }
 
 /* §8.4 62: changing only R/W of an MTE VMA marks nothing. */
-TEST(mte_8_4_62_already_mte_no_marking)
+TEST(spec_8_4_62_already_mte_no_marking)
 {
 	struct mmsim_machine *m = boot(NULL);
 	struct mmsim_task *t = task(m);
 	struct mmsim_siginfo si;
+	int64_t success;
 
 	map(t, BASE, PAGE, RWMTE);
 	ASSERT_EQ(store8(t, BASE, 1, &si), MMSIM_ACCESS_OK);
+	success = mmsim_vmstat(m, "metadata_reserve_success");
 	ASSERT_EQ(mmsim_mprotect(t, BASE, PAGE, MMSIM_PROT_READ | MMSIM_PROT_MTE), 0);
 	EXPECT_TRUE(pte_valid(*pte_offset(t->mm, BASE)));
+	EXPECT_TRUE(!pte_metadata_none(*pte_offset(t->mm, BASE)) && pte_tagged(*pte_offset(t->mm, BASE)));
+	ASSERT_EQ(mmsim_mprotect(t, BASE, PAGE, RWMTE), 0);
+	EXPECT_TRUE(pte_valid(*pte_offset(t->mm, BASE)) && !pte_metadata_none(*pte_offset(t->mm, BASE)));
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), success);
 	EXPECT_EQ(load8(t, BASE), 1);
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);

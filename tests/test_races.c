@@ -304,11 +304,11 @@ static void r1_run(struct r1 *r, const char *args)
 }
 
 /*
- * R1, fix on: D comes out METADATA_NONE with S's tags saved under its pfn;
+ * R1, fix on (spec §8.5 87): D comes out METADATA_NONE with S's tags saved under its pfn;
  * the first access reserves D's block (migrating the bystander out of T),
  * restores the tags.  Data, tags and the bystander are intact.
  */
-TEST(races_r01_migration_vs_mprotect_fix_on)
+TEST(spec_8_5_87_r01_migration_vs_mprotect_fix_on)
 {
 	struct r1 r;
 	uint8_t *saved;
@@ -335,8 +335,8 @@ TEST(races_r01_migration_vs_mprotect_fix_on)
 	mmsim_machine_destroy(r.m);
 }
 
-/* R1, fix off: the copy writes S's tags into T, over the bystander's data. */
-TEST(races_r01_migration_vs_mprotect_fix_off)
+/* R1, fix off (§8.5 87 without the fix): the copy writes S's tags into T, over the bystander's data. */
+TEST(spec_8_5_87_r01_migration_vs_mprotect_fix_off)
 {
 	struct r1 r;
 
@@ -529,8 +529,11 @@ static struct mmsim_machine *r4_run(const char *args, struct mmsim_task **tp, st
 	return m;
 }
 
-/* R4, fix on: P2 is mapped METADATA_NONE; its first access reserves its own block, data intact. */
-TEST(races_r04_tag_storage_page_mapped_fix_on)
+/*
+ * R4, fix on (spec §8.4 79): P2 is mapped METADATA_NONE; its first access
+ * reserves P2's own block (P2 is not moved), data intact.
+ */
+TEST(spec_8_4_79_r04_tag_storage_page_mapped_fix_on)
 {
 	struct mmsim_task *t;
 	struct page *p2;
@@ -541,8 +544,10 @@ TEST(races_r04_tag_storage_page_mapped_fix_on)
 	EXPECT_TRUE(!(p2->flags & PG_mte_tagged));
 	EXPECT_EQ(m->mte.bad_tag_writes, 0);
 	ASSERT_CONSISTENT(m);
-	/* P2's first access reserves P2's own block. */
+	/* P2's first access reserves P2's own block (maybe T, already held for P1). */
 	EXPECT_TRUE(victim_intact(t, VICTIM, off));
+	EXPECT_EQ(page_at(t, VICTIM), p2);
+	EXPECT_TRUE(block_reserved(m, block_of(m, pfn_of(m, p2), NULL)));
 	EXPECT_TRUE(page_tag_storage_reserved(page_at(t, VICTIM)));
 	EXPECT_EQ(get_tag(t, VICTIM), 0);
 	EXPECT_EQ(get_tag(t, BASE), 0);
@@ -551,8 +556,8 @@ TEST(races_r04_tag_storage_page_mapped_fix_on)
 	mmsim_machine_destroy(m);
 }
 
-/* R4, fix off: P2 is mapped tagged without storage; its zero tags land in unreserved storage. */
-TEST(races_r04_tag_storage_page_mapped_fix_off)
+/* R4, fix off (§8.4 79 without the fix): P2 is mapped tagged without storage; its zero tags land in unreserved storage. */
+TEST(spec_8_4_79_r04_tag_storage_page_mapped_fix_off)
 {
 	struct mmsim_task *t;
 	struct page *p2;
@@ -1285,7 +1290,7 @@ TEST(races_r13_cache_maintenance_order)
 /* ------------------------------------------------ R14 COW and page_count */
 
 /*
- * R14: mprotect(PROT_MTE) marks a page METADATA_NONE even when its
+ * R14 (spec §8.4 65): mprotect(PROT_MTE) marks a page METADATA_NONE even when its
  * page_count is above one (on the LRU, or shared copy-on-write after
  * fork), which NUMA's prot_numa would skip.  Reserving for a page that is
  * then copied is harmless; leaving it mapped untagged would be wrong.
@@ -1298,7 +1303,7 @@ TEST(races_r13_cache_maintenance_order)
  * The rule lives in mm/mprotect.c (metadata_none_pte), which this test's
  * files do not switch: fix on only.
  */
-TEST(races_r14_cow_shared_page_marked)
+TEST(spec_8_4_65_r14_cow_shared_page_marked)
 {
 	struct mmsim_machine *m = boot(NULL);
 	struct mmsim_task *t = task(m), *c = NULL;
@@ -1330,9 +1335,10 @@ TEST(races_r14_cow_shared_page_marked)
 /* ====================================================== §6.6 latent issues */
 
 /*
- * §6.6 #2: do_metadata_none_page's isolate branch computes a retry and
- * returns 0 (as written); fixed, the first try returns VM_FAULT_RETRY
- * with the fault lock released, the second (FAULT_FLAG_TRIED) 0.  The PMD
+ * §6.6 #2 (spec §8.4 72): do_metadata_none_page's isolate branch computes
+ * a retry and returns 0 (as written); fixed, the first try returns
+ * VM_FAULT_RETRY with the fault lock released, the second
+ * (FAULT_FLAG_TRIED) 0.  Either way nothing is reserved and the PTE stays.  The PMD
  * handler's double put_page is not modelled (no PMD METADATA_NONE path).
  *
  *   [BASE] P (MOVABLE pageblock); mprotect(PROT_MTE); pageblock -> ISOLATE
@@ -1343,6 +1349,8 @@ static void latent2(const char *args, vm_fault_t want)
 	struct mmsim_machine *m = boot(args);
 	struct mmsim_task *t = task(m);
 	struct vm_area_struct *vma;
+	int64_t success, fail;
+	pteval_t marked;
 	uint64_t pfn;
 
 	map(t, BASE, PAGE, RW);
@@ -1352,10 +1360,18 @@ static void latent2(const char *args, vm_fault_t want)
 	ASSERT_EQ(get_pageblock_migratetype(m, pfn), MIGRATE_MOVABLE);
 	move_freepages_block(m, pfn, MIGRATE_ISOLATE);
 	vma = vma_lookup(t->mm, BASE);
+	marked = pte_at(t, BASE);
+	success = mmsim_vmstat(m, "metadata_reserve_success");
+	fail = mmsim_vmstat(m, "metadata_reserve_fail");
 	run_as(t);
 	EXPECT_EQ(handle_mm_fault(t, vma, BASE, FAULT_FLAG_USER), want);
+	EXPECT_EQ(pte_at(t, BASE), marked);
 	EXPECT_EQ(handle_mm_fault(t, vma, BASE, FAULT_FLAG_USER | FAULT_FLAG_TRIED), 0);
-	EXPECT_TRUE(pte_metadata_none(pte_at(t, BASE)));
+	EXPECT_EQ(pte_at(t, BASE), marked);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), success);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_fail"), fail);
+	EXPECT_TRUE(!page_tag_storage_reserved(pfn_to_page(m, pfn)));
+	ASSERT_CONSISTENT(m);
 	move_freepages_block(m, pfn, MIGRATE_MOVABLE);
 	EXPECT_EQ(m->fault_contract_violations, 0);
 	EXPECT_EQ(load8(t, BASE), 2);
@@ -1365,13 +1381,13 @@ static void latent2(const char *args, vm_fault_t want)
 }
 
 /* §6.6 #2 as written: the isolate branch returns 0. */
-TEST(races_latent_02_isolate_branch_as_written)
+TEST(spec_8_4_72_latent_02_isolate_branch_as_written)
 {
 	latent2("mte_fixes=off", 0);
 }
 
 /* §6.6 #2 fixed: VM_FAULT_RETRY first, 0 on the retry. */
-TEST(races_latent_02_isolate_branch_fixed)
+TEST(spec_8_4_72_latent_02_isolate_branch_fixed)
 {
 	latent2(NULL, VM_FAULT_RETRY);
 }

@@ -6,9 +6,10 @@
  * swapped pages (one slot, two references), munmap giving slots back
  * (SwapFree), kswapd keeping a 64 MiB machine alive under 100 MiB of
  * anonymous memory, a file-backed device and a bad path, and MTE tags
- * across swap (spec §8.5 items 80-85 and 89).  mmsim_check() after every
- * step: it verifies swap_map counts against the swap PTEs, MM_SWAPENTS,
- * the swap cache and the saved tags.
+ * across swap (spec §8.5 items 80-83, 85 and 89; 84 is in
+ * test_spec_fault.c).  mmsim_check() after every step: it verifies
+ * swap_map counts against the swap PTEs, MM_SWAPENTS, the swap cache and
+ * the saved tags.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -552,18 +553,14 @@ static void tagged_and_untagged(struct mmsim_task *t)
 }
 
 /*
- * §8.5 80, 81, 85: swapping out a tagged page keeps a 128-byte copy of its
- * tags under the swap entry (an untagged page: none); swap-in by the
- * PROT_MTE mapping, whose new page has storage reserved, restores them and
- * the page is tagged; the slot's release erases the copy.
+ * A tagged page at BASE and an untagged one after it, both paged out:
+ * *e is the tagged page's entry, before its tags.  Skips without MTE.
  */
-TEST(swap_mte_8_5_80_81_85_tags_survive_swap)
+static struct mmsim_machine *swapped_pair(const char *bootargs, swp_entry_t *e,
+					  uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE], struct mmsim_task **tp)
 {
-	struct mmsim_machine *m = swap_machine(NULL, 8 * MIB, NULL, NULL);
+	struct mmsim_machine *m = swap_machine(NULL, 8 * MIB, NULL, bootargs);
 	struct mmsim_task *t = task(m);
-	uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE], *saved;
-	swp_entry_t e;
-	struct page *p;
 
 	if (!m->mte.supported) {
 		mmsim_machine_destroy(m);
@@ -574,28 +571,73 @@ TEST(swap_mte_8_5_80_81_85_tags_survive_swap)
 	ASSERT_EQ(mmsim_madvise(t, BASE, 2 * PAGE, MMSIM_MADV_PAGEOUT), 0);
 	ASSERT_CONSISTENT(m);
 	EXPECT_EQ(mmsim_vmstat(m, "pswpout"), 2);
-	e = swap_entry_at(t, BASE);
-	ASSERT_TRUE(e.val != 0);
+	*e = swap_entry_at(t, BASE);
+	ASSERT_TRUE(e->val != 0);
+	*tp = t;
+	return m;
+}
+
+/*
+ * §8.5 80: swapping out a tagged page keeps a 128-byte copy of its tags
+ * under the swap entry (tags_by_swp_entry[entry.val]); an untagged page
+ * saves none.  If that copy cannot be allocated (failslab), the page is
+ * not swapped out.
+ */
+TEST(spec_8_5_80_swapout_saves_tags_by_entry)
+{
+	uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE], *saved;
+	struct mmsim_task *t;
+	swp_entry_t e;
+	struct mmsim_machine *m = swapped_pair(NULL, &e, before, &t);
+	struct mmsim_siginfo si;
+
 	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 1);
 	saved = tagbuf_load(&m->mte.tags_by_swp_entry, e.val);
 	ASSERT_TRUE(saved != NULL);
 	EXPECT_TRUE(memcmp(saved, before, sizeof(before)) == 0);
 	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_swp_entry, swap_entry_at(t, BASE + PAGE).val) == NULL);
+	ASSERT_CONSISTENT(m);
+
+	/* No memory for the copy: -ENOMEM, the page stays where it is. */
+	map(t, BASE + 2 * PAGE, PAGE, RWMTE);
+	ASSERT_EQ(mmsim_set_tag(t, TAGGED(BASE + 2 * PAGE, 4), PAGE, &si), MMSIM_ACCESS_OK);
+	m->mte.failslab_times = 1;
+	ASSERT_EQ(mmsim_madvise(t, BASE + 2 * PAGE, PAGE, MMSIM_MADV_PAGEOUT), 0);
+	EXPECT_EQ(m->mte.failslab_times, 0);
+	EXPECT_TRUE(pagemap(t, BASE + 2 * PAGE) & MMSIM_PM_PRESENT);
+	EXPECT_EQ(mmsim_vmstat(m, "pswpout"), 2);
+	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 1);
+	EXPECT_EQ(get_tag(t, BASE + 2 * PAGE), 4);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/*
+ * §8.5 81: swap-in by the PROT_MTE mapping, whose new page is allocated
+ * tagged and so has its storage: prepare does nothing (no pfn copy), the
+ * restore puts the saved tags back and the page is tagged, with the tags
+ * it had before swap-out.  The slot goes, and its copy with it (85).
+ */
+TEST(spec_8_5_81_mte_swapin_restores_tags)
+{
+	uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE], after[MTE_PAGE_TAG_STORAGE_SIZE];
+	struct mmsim_task *t;
+	swp_entry_t e;
+	struct mmsim_machine *m = swapped_pair(NULL, &e, before, &t);
+	uint64_t by_pfn = m->mte.tags_by_pfn.nr;
+	struct page *p;
 
 	EXPECT_EQ(load64(t, TAGGED(BASE, 6)), 61);
 	ASSERT_CONSISTENT(m);
 	p = page_at(t, BASE);
 	EXPECT_TRUE(p->flags & PG_mte_tagged);
 	EXPECT_TRUE(!m->mte.storage_enabled || page_tag_storage_reserved(p));
+	EXPECT_EQ(m->mte.tags_by_pfn.nr, by_pfn);
+	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_pfn, page_to_pfn(m, p)) == NULL);
 	EXPECT_EQ(get_tag(t, BASE), 6);
 	EXPECT_EQ(get_tag(t, BASE + PAGE / 2), 9);
-	{
-		uint8_t after[MTE_PAGE_TAG_STORAGE_SIZE];
-
-		mte_copy_tags_out(m, p, after);
-		EXPECT_TRUE(memcmp(after, before, sizeof(before)) == 0);
-	}
-	/* 85: the slot is free again and its copy gone. */
+	mte_copy_tags_out(m, p, after);
+	EXPECT_TRUE(memcmp(after, before, sizeof(before)) == 0);
 	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 0);
 	EXPECT_EQ(load64(t, BASE + PAGE), 62);
 	EXPECT_TRUE(!(page_at(t, BASE + PAGE)->flags & PG_mte_tagged));
@@ -604,12 +646,21 @@ TEST(swap_mte_8_5_80_81_85_tags_survive_swap)
 	mmsim_machine_destroy(m);
 }
 
-/* §8.5 85: munmap of a swapped tagged page, and swapoff, erase the copies. */
-TEST(swap_mte_8_5_85_invalidate)
+/*
+ * §8.5 85: freeing a slot (munmap of the swapped page) erases its copy;
+ * switching the area off erases every copy in [swp_entry(type, 0),
+ * swp_entry(type + 1, 0)), whatever the offset, and nothing outside.  The
+ * model has one swap device and no swapoff(2): the area is switched off
+ * at machine destruction (swap_exit), which calls the same
+ * arch_swap_invalidate_area called here.
+ */
+TEST(spec_8_5_85_slot_free_and_swapoff_erase_saved_tags)
 {
 	struct mmsim_machine *m = swap_machine(NULL, 8 * MIB, NULL, NULL);
 	struct mmsim_task *t = task(m);
+	uint8_t tags[MTE_PAGE_TAG_STORAGE_SIZE];
 	struct mmsim_siginfo si;
+	swp_entry_t far = swp_entry(0, (1ULL << 50) - 1), other = swp_entry(1, 0);
 
 	if (!m->mte.supported) {
 		mmsim_machine_destroy(m);
@@ -626,26 +677,29 @@ TEST(swap_mte_8_5_85_invalidate)
 	ASSERT_EQ(mmsim_set_tag(t, TAGGED(BASE, 3), PAGE, &si), MMSIM_ACCESS_OK);
 	ASSERT_EQ(mmsim_madvise(t, BASE, PAGE, MMSIM_MADV_PAGEOUT), 0);
 	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 1);
+	memset(tags, 0x85, sizeof(tags));
+	ASSERT_EQ(tagbuf_store(&m->mte.tags_by_swp_entry, far.val, tags), 0);
+	ASSERT_EQ(tagbuf_store(&m->mte.tags_by_swp_entry, other.val, tags), 0);
 	arch_swap_invalidate_area(m, 0);
-	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 0);
+	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 1);
+	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_swp_entry, far.val) == NULL);
+	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_swp_entry, other.val) != NULL);
+	EXPECT_TRUE(tagbuf_erase(&m->mte.tags_by_swp_entry, other.val, NULL));
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }
 
 /*
- * §8.5 82, 83: swap-in through a mapping that is no longer PROT_MTE gets
- * a page without reserved storage: the tags go to tags_by_pfn and the page
- * stays untagged, with no tag write anywhere.  Making the mapping PROT_MTE
- * again reserves storage at the next access and the saved tags come back.
+ * The tagged page of tagged_and_untagged, paged out, then read back
+ * through its mapping made untagged (as a second, untagged mapping of a
+ * shared page would read it): the new page has no storage.
  */
-TEST(swap_mte_8_5_82_83_untagged_swapin_keeps_tags_by_pfn)
+static struct mmsim_machine *untagged_swapin(uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE],
+					     struct mmsim_task **tp, struct page **pp)
 {
 	struct mmsim_machine *m = swap_machine(NULL, 8 * MIB, NULL, NULL);
 	struct mmsim_task *t = task(m);
-	uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE];
 	struct vm_area_struct *vma;
-	uint64_t pfn, bad;
-	struct page *p;
 
 	if (!m->mte.supported || !m->mte.storage_enabled) {
 		mmsim_machine_destroy(m);
@@ -660,35 +714,75 @@ TEST(swap_mte_8_5_82_83_untagged_swapin_keeps_tags_by_pfn)
 	vma->vm_flags &= ~VM_MTE;
 	vma_set_page_prot(vma);
 	ASSERT_CONSISTENT(m);
-	bad = m->mte.bad_tag_writes;
 	/* A tagged pointer: fine for an untagged mapping, and for the tagged one before. */
 	EXPECT_EQ(load64(t, TAGGED(BASE, 6)), 61);
 	ASSERT_CONSISTENT(m);
-	p = page_at(t, BASE);
-	pfn = page_to_pfn(m, p);
+	*pp = page_at(t, BASE);
+	*tp = t;
+	return m;
+}
+
+/*
+ * §8.5 82: swap-in by an untagged mapping gets a page without storage:
+ * prepare copies the tags to tags_by_pfn[new pfn], the restore skips, the
+ * page stays untagged, and no tag is written anywhere.
+ */
+TEST(spec_8_5_82_untagged_swapin_saves_tags_by_pfn)
+{
+	uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE], *saved;
+	struct mmsim_task *t;
+	struct page *p;
+	struct mmsim_machine *m = untagged_swapin(before, &t, &p);
+
 	EXPECT_TRUE(!page_tag_storage_reserved(p));
 	EXPECT_TRUE(!(p->flags & PG_mte_tagged));
-	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_pfn, pfn) != NULL);
-	EXPECT_EQ(m->mte.bad_tag_writes, bad);
+	saved = tagbuf_load(&m->mte.tags_by_pfn, page_to_pfn(m, p));
+	ASSERT_TRUE(saved != NULL);
+	EXPECT_TRUE(memcmp(saved, before, sizeof(before)) == 0);
+	EXPECT_EQ(m->mte.bad_tag_writes, 0);
 	EXPECT_EQ(m->mte.tags_by_swp_entry.nr, 0);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
 
-	/* 83 */
+/*
+ * §8.5 83: that page, mapped PROT_MTE later: its PTE is METADATA_NONE, the
+ * fault reserves its storage and the mapping restores the saved tags,
+ * consuming the tags_by_pfn entry.
+ */
+TEST(spec_8_5_83_mapped_tagged_later_restores_saved_tags)
+{
+	uint8_t before[MTE_PAGE_TAG_STORAGE_SIZE], after[MTE_PAGE_TAG_STORAGE_SIZE];
+	struct mmsim_task *t;
+	struct page *p;
+	struct mmsim_machine *m = untagged_swapin(before, &t, &p);
+	const struct tag_region *r;
+	uint64_t block;
+	int64_t success;
+	pteval_t *ptep;
+
 	ASSERT_EQ(mmsim_mprotect(t, BASE, PAGE, RWMTE), 0);
+	ptep = pte_offset(t->mm, BASE);
+	ASSERT_TRUE(ptep != NULL);
+	EXPECT_TRUE(pte_metadata_none(*ptep));
+	ASSERT_EQ(tag_storage_find_block(m, page_to_pfn(m, p), &block, &r), 0);
+	ASSERT_TRUE(!(pfn_to_page(m, block)->flags & PG_tag_block));
+	success = mmsim_vmstat(m, "metadata_reserve_success");
+	ASSERT_CONSISTENT(m);
 	EXPECT_EQ(load64(t, TAGGED(BASE, 6)), 61);
 	ASSERT_CONSISTENT(m);
-	p = page_at(t, BASE);
+	EXPECT_EQ(page_at(t, BASE), p);
+	EXPECT_TRUE(pte_valid(*ptep) && pte_tagged(*ptep));
+	EXPECT_TRUE(pfn_to_page(m, block)->flags & PG_tag_block);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success") - success, 1);
 	EXPECT_TRUE(p->flags & PG_mte_tagged);
 	EXPECT_TRUE(page_tag_storage_reserved(p));
 	EXPECT_EQ(get_tag(t, BASE), 6);
 	EXPECT_EQ(get_tag(t, BASE + PAGE - 16), 9);
 	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_pfn, page_to_pfn(m, p)) == NULL);
-	{
-		uint8_t after[MTE_PAGE_TAG_STORAGE_SIZE];
-
-		mte_copy_tags_out(m, p, after);
-		EXPECT_TRUE(memcmp(after, before, sizeof(before)) == 0);
-	}
-	EXPECT_EQ(m->mte.bad_tag_writes, bad);
+	mte_copy_tags_out(m, p, after);
+	EXPECT_TRUE(memcmp(after, before, sizeof(before)) == 0);
+	EXPECT_EQ(m->mte.bad_tag_writes, 0);
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }
@@ -718,7 +812,7 @@ TEST(swap_mte_static_policy_round_trip)
 }
 
 /* §8.5 89: a restore that finds the page already tagged leaves its tags alone. */
-TEST(swap_mte_8_5_89_restore_does_not_overwrite)
+TEST(spec_8_5_89_restore_does_not_overwrite_tagged_page)
 {
 	struct mmsim_machine *m = swap_machine(NULL, 8 * MIB, NULL, "mte_tag_storage=static");
 	uint8_t mine[MTE_PAGE_TAG_STORAGE_SIZE], saved[MTE_PAGE_TAG_STORAGE_SIZE], now[MTE_PAGE_TAG_STORAGE_SIZE];

@@ -209,6 +209,16 @@ struct mmsim_machine {
 	bool threaded;                  /* parallel mode: kernel entry takes the lock */
 	uint64_t sched_steps;           /* scheduling points of every run so far      */
 	struct trace_json *trace_json;  /* the run's JSON trace, when one is written  */
+	/*
+	 * Page allocations that failed where Linux's allocator would invoke
+	 * the OOM killer.  The model leaves that kill to the fault handler
+	 * (arch/arm64/fault.c), which uses this count to tell such a
+	 * VM_FAULT_OOM from one that leaked out of another failure.
+	 */
+	uint64_t oom_alloc_failures;
+	/* pagefault_out_of_memory's ratelimit: window start, messages in it.     */
+	uint64_t pfoom_rs_begin;
+	unsigned int pfoom_rs_printed;
 	/* Test only: stands in for the arch fault-on-access hooks when set.       */
 	const struct fault_on_access_test_hook *fault_on_access_test_hook;
 };

@@ -134,6 +134,12 @@ typedef unsigned int vm_fault_t;
 #define VM_FAULT_COMPLETED 0x4000U  /* handled, fault lock already dropped */
 #define VM_FAULT_ERROR    (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 
+/* Linux's vmf_error: the fault result for an errno (-ENOMEM is OOM, the rest SIGBUS). */
+static inline vm_fault_t vmf_error(int err)
+{
+	return err == -MMSIM_ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
 #define FAULT_FLAG_WRITE       0x01U
 #define FAULT_FLAG_USER        0x40U
 #define FAULT_FLAG_REMOTE      0x80U

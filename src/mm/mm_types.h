@@ -94,6 +94,7 @@ enum zone_type { ZONE_DMA, ZONE_NORMAL, ZONE_MOVABLE, MAX_NR_ZONES };
 
 #define MAX_PAGE_ORDER    10
 #define NR_PAGE_ORDERS    (MAX_PAGE_ORDER + 1)
+#define PAGE_ALLOC_COSTLY_ORDER 3    /* above it the allocator never OOM-kills */
 #define pageblock_order   9
 #define pageblock_nr_pages (1UL << pageblock_order)
 #define MAX_NUMNODES      8

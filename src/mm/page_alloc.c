@@ -691,6 +691,9 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 	/* Direct reclaim, then try again, before the caller goes OOM. */
 	for (int i = 0; i < 16 && !p && (gfp & __GFP_DIRECT_RECLAIM) && try_to_free_pages(m, nid, order); i++)
 		p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
+	/* Where Linux would now kill (__alloc_pages_may_oom): the fault handler does. */
+	if (!p && (gfp & __GFP_DIRECT_RECLAIM) && order <= PAGE_ALLOC_COSTLY_ORDER)
+		m->oom_alloc_failures++;
 	if (p)
 		TRACE(m, "kmem:mm_page_alloc", (int)m->this_cpu, m->current ? m->current->pid : -1, 0,
 		      page_to_pfn(m, p), order, "pfn=0x%llx order=%u gfp_flags=0x%x migratetype=%d",

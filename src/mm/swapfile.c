@@ -437,6 +437,7 @@ vm_fault_t do_swap_page_swapin(struct vm_fault *vmf, swp_entry_t entry)
 	bool exclusive = vmf->orig_pte & PTE_SWP_EXCLUSIVE;
 	vm_fault_t ret = 0;
 	struct page *p;
+	int err;
 
 	if (!swap_count(m, entry)) {
 		printk(m, "do_swap_page: Bad swap file entry %016llx at 0x%llx",
@@ -474,10 +475,18 @@ vm_fault_t do_swap_page_swapin(struct vm_fault *vmf, swp_entry_t entry)
 		ret = VM_FAULT_MAJOR;
 		trace_fault(vmf, "swap-in");
 	}
-	/* §5.3: with dynamic tag storage and no reservation, tags go by pfn. */
-	if (arch_swap_prepare_to_restore(m, entry, p)) {
+	/*
+	 * §5.3: with dynamic tag storage and no reservation, tags go by pfn.
+	 * If that copy cannot be made, the page stays in the swap cache and
+	 * the PTE keeps the entry, so the access faults again.  As written the
+	 * seed returns the whole VM_FAULT_ERROR mask (§6.6 #12); fixed, the
+	 * errno's own code (VM_FAULT_OOM for -ENOMEM).  arm64 handles both as
+	 * OOM, which for a failure outside the page allocator means: retry.
+	 */
+	err = arch_swap_prepare_to_restore(m, entry, p);
+	if (err) {
 		put_page(m, p);
-		return VM_FAULT_ERROR;
+		return m->mte.fixed ? vmf_error(err) : VM_FAULT_ERROR;
 	}
 	if (!swapcache_page_fits(vmf, p)) {
 		/* Mapped through another anon_vma: give this mapping its own copy. */

@@ -50,6 +50,27 @@ static void switch_to(struct mmsim_task *t)
 enum fault_result { FAULT_FIXED, FAULT_SIGNAL, FAULT_BLOCKED };
 
 /*
+ * pagefault_out_of_memory - a fault ended in VM_FAULT_OOM although no page
+ * allocation failed on its way (a kmalloc did, say, or a handler gave up
+ * on tag storage).  Since Linux 5.16 the #PF path never kills for that: it
+ * warns, rate-limited (10 per 5 s, as DEFAULT_RATELIMIT_*), and the access
+ * simply faults again.  A task with SIGKILL pending stays quiet.
+ */
+static void pagefault_out_of_memory(struct mmsim_task *t)
+{
+	struct mmsim_machine *m = t->machine;
+
+	if (t->fatal_signal_pending)
+		return;
+	if (m->now - m->pfoom_rs_begin >= 5000000000ULL || !m->pfoom_rs_printed) {
+		m->pfoom_rs_begin = m->now;
+		m->pfoom_rs_printed = 0;
+	}
+	if (m->pfoom_rs_printed++ < 10)
+		printk(m, "Huh VM_FAULT_OOM leaked out to the #PF handler. Retrying PF");
+}
+
+/*
  * do_page_fault - the data abort handler for an EL0 access at far.  Finds
  * the VMA, checks the access against its flags (arm64 lets any of read,
  * write or exec imply read), and hands the fault to the core.
@@ -62,6 +83,7 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 	uint64_t addr = untag(far), need = write ? VM_WRITE : VM_ACCESS_FLAGS;
 	unsigned int flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
 	struct vm_area_struct *vma;
+	uint64_t alloc_failures;
 	vm_fault_t ret;
 
 	charge(m, COST_FAULT_ENTRY);
@@ -72,6 +94,7 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 		set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_OBJERR, addr);
 		return FAULT_SIGNAL;
 	}
+	alloc_failures = m->oom_alloc_failures;
 	/*
 	 * First under the VMA's own lock; if that is not possible or the
 	 * handler asks for a retry, under mmap_lock; once more with
@@ -109,6 +132,12 @@ done:
 	if (ret & VM_FAULT_RETRY)
 		return FAULT_FIXED;	/* the access faults again */
 	if (ret & VM_FAULT_OOM) {
+		/* No page allocation failed: nobody to kill, the access retries. */
+		if (m->oom_alloc_failures == alloc_failures) {
+			pagefault_out_of_memory(t);
+			return FAULT_FIXED;
+		}
+		/* The kill Linux's allocator would have done before failing. */
 		out_of_memory(t);
 		if (t->killed) {
 			set_siginfo(si, MMSIM_SIGKILL, 0, 0);

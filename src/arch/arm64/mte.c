@@ -150,6 +150,23 @@ void mte_copy_page_tags(struct mmsim_machine *m, struct page *to, struct page *f
 
 /* ------------------------------------------------ 128-byte tag buffers */
 
+/*
+ * mte_should_failslab - the fault injection behind the tag buffers'
+ * kmalloc(MTE_PAGE_TAG_STORAGE_SIZE): true, logged as Linux's fail_dump
+ * does, and one use of the budget gone, while mte.failslab_times is
+ * non-zero.
+ */
+bool mte_should_failslab(struct mmsim_machine *m)
+{
+	if (!m->mte.failslab_times)
+		return false;
+	/* fail_dump's first line, with the attributes this knob stands for. */
+	printk(m, "FAULT_INJECTION: forcing a failure. name failslab, interval 1, probability 100, space 0, times %u",
+	       m->mte.failslab_times);
+	m->mte.failslab_times--;
+	return true;
+}
+
 static uint64_t tagbuf_hash(uint64_t key, uint64_t cap)
 {
 	key ^= key >> 33;

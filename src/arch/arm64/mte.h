@@ -94,6 +94,11 @@ struct mte_state {
 	spinlock_t xa_lock;             /* tag_blocks_reserved and block refcounts */
 	mte_reserve_hook_fn reserve_hook;   /* test only                            */
 	void *reserve_hook_ctx;
+	/*
+	 * Test only, Linux's failslab with probability 100 and "times": the
+	 * next failslab_times kmallocs of a 128-byte tag buffer fail (-ENOMEM).
+	 */
+	unsigned int failslab_times;
 };
 
 /* ------------------------------------------------ boot (tag_storage_init.c) */
@@ -123,6 +128,9 @@ void set_page_mte_tagged(struct mmsim_machine *m, struct page *p);
 void tag_clear_highpage(struct mmsim_machine *m, struct page *p);
 void copy_highpage(struct mmsim_machine *m, struct page *to, struct page *from);
 void mte_sync_tags(struct mmsim_machine *m, pteval_t *pte);
+
+/* Whether the kmalloc of a 128-byte tag buffer fails now (failslab_times). */
+bool mte_should_failslab(struct mmsim_machine *m);
 
 /* 128-byte buffers by key. */
 int      tagbuf_store(struct tagbuf_map *map, uint64_t key, const uint8_t *tags);

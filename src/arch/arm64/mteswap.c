@@ -30,7 +30,7 @@ int arch_prepare_to_swap(struct mmsim_machine *m, struct page *p)
 		return 0;
 	mte_copy_tags_out(m, p, tags);
 	/* tagbuf_store replaces (and frees) an older copy under the same key. */
-	if (tagbuf_store(&m->mte.tags_by_swp_entry, p->private, tags)) {
+	if (mte_should_failslab(m) || tagbuf_store(&m->mte.tags_by_swp_entry, p->private, tags)) {
 		printk(m, "WARNING: mte: cannot save the tags of pfn 0x%llx for swap",
 		       (unsigned long long)page_to_pfn(m, p));
 		return -MMSIM_ENOMEM;
@@ -53,6 +53,9 @@ int arch_swap_prepare_to_restore(struct mmsim_machine *m, swp_entry_t e, struct 
 	tags = tagbuf_load(&m->mte.tags_by_swp_entry, e.val);
 	if (!tags)
 		return 0;
+	/* The copy is a kmalloc of its own, which may fail. */
+	if (mte_should_failslab(m))
+		return -MMSIM_ENOMEM;
 	return tagbuf_store(&m->mte.tags_by_pfn, page_to_pfn(m, p), tags) ? -MMSIM_ENOMEM : 0;
 }
 

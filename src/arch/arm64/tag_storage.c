@@ -278,15 +278,20 @@ bool arch_fault_on_access_pmd(struct mmsim_machine *m, pteval_t pmd)
 /*
  * migrate_metadata_none_page - move page to a new page allocated tagged (so
  * reserved, never tag storage), up to 5 tries on -EBUSY/-EAGAIN (§4.5).
- * Drops the caller's reference.
+ * Each try is one migrate_pages(MIGRATE_SYNC, MR_METADATA_NONE) call, and
+ * traced as its mm_migrate_pages_start.  Drops the caller's reference.
  */
 static void migrate_metadata_none_page(struct mmsim_machine *m, struct page *page)
 {
+	uint64_t pfn = page_to_pfn(m, page);
 	int err = -MMSIM_EAGAIN;
 
 	put_page(m, page);	/* isolation holds its own: migration counts only the mappings' */
-	for (int tries = 0; tries < MIGRATE_TRIES && (err == -MMSIM_EAGAIN || err == -MMSIM_EBUSY); tries++)
+	for (int tries = 0; tries < MIGRATE_TRIES && (err == -MMSIM_EAGAIN || err == -MMSIM_EBUSY); tries++) {
+		TRACE(m, "migrate:mm_migrate_pages_start", (int)m->this_cpu, -1, 0, pfn, 0,
+		      "mode=MIGRATE_SYNC reason=metadata_none");
 		err = migrate_page_to_node(m, page, -1, GFP_HIGHUSER_MOVABLE | __GFP_TAGGED);
+	}
 }
 
 /* Ask the fault to be replayed, with the lock obligations of the contract. */
