@@ -22,6 +22,7 @@
 #include "mm/vmstat.h"
 #include "hw/tlb.h"
 #include "arch/arm64/mte.h"
+#include "kernel/sched.h"
 
 struct dt_machine;
 struct fault_on_access_test_hook;
@@ -293,8 +294,10 @@ void mte_note_kernel_entry(struct mmsim_task *t);
 /* System-call entry: the task must be alive (-ESRCH, reason set); charges the entry cost. */
 static inline int syscall_enter(struct mmsim_task *t)
 {
-	int err = task_check_alive(t);
+	int err;
 
+	sched_point("syscall");
+	err = task_check_alive(t);
 	if (!err) {
 		charge(t->machine, COST_SYSCALL);
 		mte_note_kernel_entry(t);

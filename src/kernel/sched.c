@@ -68,6 +68,7 @@
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
 				     size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define STACK_SIZE (4u << 20)
 #else
 #define STACK_SIZE (1u << 20)
@@ -164,6 +165,15 @@ int sched_init(struct mmsim_machine *m)
 	return 0;
 }
 
+/* Give a stack back to the host: its shadow must not poison a later mapping there. */
+static void unmap_stack(void *stack)
+{
+#ifdef SCHED_ASAN
+	__asan_unpoison_memory_region(stack, STACK_SIZE);
+#endif
+	munmap(stack, STACK_SIZE);
+}
+
 static void free_stack(struct sched *s, void *stack)
 {
 	if (!stack)
@@ -171,15 +181,21 @@ static void free_stack(struct sched *s, void *stack)
 	if (s->nr_free_stacks < (int)(sizeof(s->free_stacks) / sizeof(s->free_stacks[0])))
 		s->free_stacks[s->nr_free_stacks++] = stack;
 	else
-		munmap(stack, STACK_SIZE);
+		unmap_stack(stack);
 }
 
 static void *alloc_stack(struct sched *s)
 {
 	void *p;
 
-	if (s->nr_free_stacks)
-		return s->free_stacks[--s->nr_free_stacks];
+	if (s->nr_free_stacks) {
+		p = s->free_stacks[--s->nr_free_stacks];
+#ifdef SCHED_ASAN
+		/* An abandoned body (a deadlocked run) left its frames poisoned. */
+		__asan_unpoison_memory_region((char *)p + 4096, STACK_SIZE - 4096);
+#endif
+		return p;
+	}
 	p = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (p == MAP_FAILED)
@@ -212,7 +228,7 @@ void sched_destroy(struct mmsim_machine *m)
 		return;
 	drop_threads(s);
 	for (int i = 0; i < s->nr_free_stacks; i++)
-		munmap(s->free_stacks[i], STACK_SIZE);
+		unmap_stack(s->free_stacks[i]);
 	free(s->threads);
 	pthread_mutex_destroy(&s->kernel);
 	free(s);
@@ -567,6 +583,26 @@ static void body_trampoline(void)
 	/* Never resumed: mmsim_run_tasks frees this stack. */
 }
 
+/* A fresh stack and context for body th, which starts in body_trampoline. */
+static int prepare_fiber(struct sched *s, struct sched_thread *th, int i)
+{
+	th->stack = alloc_stack(s);
+	if (!th->stack)
+		return -1;
+	getcontext(&th->ctx);
+	th->ctx.uc_stack.ss_sp = th->stack;
+	th->ctx.uc_stack.ss_size = STACK_SIZE;
+	th->ctx.uc_link = NULL;
+	makecontext(&th->ctx, body_trampoline, 0);
+	th->saved_current = th->task;
+	th->saved_cpu = th->task->cpu;
+	th->prio = s->opt.pct_depth + (uint64_t)i;
+#ifdef SCHED_TSAN
+	th->fiber = __tsan_create_fiber(0);
+#endif
+	return 0;
+}
+
 static int run_deterministic(struct sched *s)
 {
 	struct mmsim_machine *m = s->m;
@@ -577,24 +613,9 @@ static int run_deterministic(struct sched *s)
 	s->rng = s->opt.seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
 	if (!s->rng)
 		s->rng = 1;
-	for (int i = 0; i < s->nr; i++) {
-		struct sched_thread *th = s->threads[i];
-
-		th->stack = alloc_stack(s);
-		if (!th->stack)
+	for (int i = 0; i < s->nr; i++)
+		if (prepare_fiber(s, s->threads[i], i))
 			return seterr(-MMSIM_ENOMEM, "mmsim_run_tasks: no host memory for a stack");
-		getcontext(&th->ctx);
-		th->ctx.uc_stack.ss_sp = th->stack;
-		th->ctx.uc_stack.ss_size = STACK_SIZE;
-		th->ctx.uc_link = NULL;
-		makecontext(&th->ctx, body_trampoline, 0);
-		th->saved_current = th->task;
-		th->saved_cpu = th->task->cpu;
-		th->prio = s->opt.pct_depth + (uint64_t)i;
-#ifdef SCHED_TSAN
-		th->fiber = __tsan_create_fiber(0);
-#endif
-	}
 	/* PCT: distinct random priorities, d-1 change points in the expected run. */
 	for (int i = s->nr - 1; i > 0; i--) {
 		int j = (int)sched_below(s, (uint64_t)i + 1);
@@ -669,6 +690,11 @@ int mmsim_run_tasks(struct mmsim_machine *m)
 	drop_threads(s);
 	s->in_run = false;
 	return err;
+}
+
+bool sched_in_run(struct mmsim_machine *m)
+{
+	return m->sched && m->sched->in_run;
 }
 
 uint64_t mmsim_sched_steps(struct mmsim_machine *m)

@@ -67,6 +67,9 @@ void sched_lock_released(struct sched_thread *me, const void *lock);
 /* A waiter of lock may now take it. */
 void sched_unblock(struct sched_thread *me, const void *lock);
 
+/* Is a run of task bodies in progress on m (locks may be held legitimately)? */
+bool sched_in_run(struct mmsim_machine *m);
+
 /* Machine life cycle (kernel/machine.c). */
 int  sched_init(struct mmsim_machine *m);
 void sched_destroy(struct mmsim_machine *m);
