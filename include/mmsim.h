@@ -190,6 +190,55 @@ int mmsim_trace_subscribe(struct mmsim_machine *m, const char *pattern,
 /* Extension: drop every subscription made with fn and ctx. */
 int mmsim_trace_unsubscribe(struct mmsim_machine *m, mmsim_trace_fn fn, void *ctx);
 
+/* ------------------------------------------- concurrency (extension) */
+
+/*
+ * Task bodies: fn plays task t as a program's thread would, calling this API
+ * on t.  mmsim_spawn() queues a body (one per task); mmsim_run_tasks() runs
+ * every queued body to completion and forgets them.
+ *
+ * Deterministic mode (the default): one body runs at a time and switches
+ * happen only at scheduling points - every kernel lock acquire and release,
+ * every kernel entry and user access, the annotated preemption points of the
+ * fault path.  The policy and seed choose; the same options give the same
+ * interleaving and the same event trace, byte for byte.  A body that sleeps
+ * in the kernel (a migration entry, a userfaultfd) waits there instead of
+ * returning MMSIM_ACCESS_BLOCKED.  mmsim_run_tasks() fails with -EDEADLK when
+ * no body can go on (a deadlock, or a body returning with a lock held) and
+ * -ELOOP after max_steps points (a livelock); mmsim_strerror_last() says
+ * which tasks waited for what.
+ *
+ * Parallel mode: each body runs on its own host thread, all at once.  The
+ * API may also be called from the caller's own host threads (one task per
+ * host thread) once the machine is in parallel mode.
+ */
+enum { MMSIM_SCHED_DETERMINISTIC = 0, MMSIM_SCHED_PARALLEL = 1 };
+enum { MMSIM_SCHED_RANDOM = 0, MMSIM_SCHED_PCT = 1 };
+struct mmsim_sched_options {
+	int mode;                  /* MMSIM_SCHED_DETERMINISTIC or _PARALLEL        */
+	int policy;                /* MMSIM_SCHED_RANDOM or MMSIM_SCHED_PCT          */
+	unsigned int pct_depth;    /* PCT: bug depth d, 1..8 (0 = 3)                 */
+	uint64_t pct_steps;        /* PCT: expected scheduling points k (0 = 200)    */
+	uint64_t seed;             /* the schedule's seed (machine seed at boot)     */
+	uint64_t max_steps;        /* livelock bound (0 = 1,000,000)                 */
+};
+typedef void (*mmsim_task_fn)(struct mmsim_task *t, void *arg);
+int mmsim_sched_set(struct mmsim_machine *m, const struct mmsim_sched_options *o);
+int mmsim_sched_get(struct mmsim_machine *m, struct mmsim_sched_options *o);
+int mmsim_spawn(struct mmsim_task *t, mmsim_task_fn fn, void *arg);
+int mmsim_run_tasks(struct mmsim_machine *m);
+/* Scheduling points passed by every run of this machine so far. */
+uint64_t mmsim_sched_steps(struct mmsim_machine *m);
+/*
+ * Write the machine's event trace - every scheduling decision, lock
+ * operation and trace event - to path as Chrome/Perfetto trace JSON (opens
+ * in ui.perfetto.dev); mmsim_trace_file_close() or machine destruction ends
+ * the file.  Only simulated quantities are written, so a deterministic run
+ * writes the same bytes every time.
+ */
+int mmsim_trace_file(struct mmsim_machine *m, const char *path);
+int mmsim_trace_file_close(struct mmsim_machine *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "mm/internal.h"
 
 #define MAX_TESTS 2048
 
@@ -116,4 +117,16 @@ int main(int argc, char **argv)
 	}
 	printf("# Totals: pass:%d fail:%d skip:%d\n", passed, failed, skipped);
 	return failed ? 1 : 0;
+}
+
+unsigned int fault_locked(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr,
+			  unsigned int flags)
+{
+	vm_fault_t ret;
+
+	mmap_read_lock(t->mm);
+	ret = handle_mm_fault(t, vma, addr, flags);
+	if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+		mmap_read_unlock(t->mm);
+	return ret;
 }

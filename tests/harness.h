@@ -75,6 +75,14 @@ extern jmp_buf test_abort_jmp;
 
 /* Helpers most tests want. */
 struct mmsim_machine *test_machine(const char *bootargs);   /* built-in machine, seed 1 */
+/*
+ * handle_mm_fault as the arch fault handler calls it: under mmap_lock for
+ * read, released afterwards unless the handler already released it (RETRY
+ * or COMPLETED).  For tests that drive one fault at a time.
+ */
+struct vm_area_struct;
+unsigned int fault_locked(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr,
+			  unsigned int flags);
 #define PAGE 4096ULL
 
 #endif

@@ -176,7 +176,7 @@ static vm_fault_t fault_at(struct mmsim_task *t, uint64_t addr, unsigned int ext
 	struct vm_area_struct *vma = vma_lookup(t->mm, addr);
 
 	ASSERT_TRUE(vma != NULL);
-	return handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | extra);
+	return fault_locked(t, vma, addr, FAULT_FLAG_USER | extra);
 }
 
 /* ============================================================ Q1: marking */

@@ -706,9 +706,9 @@ static struct mmsim_machine *r6_run(const char *args, struct mmsim_task **tp, st
 	move_freepages_block(m, mpfn, MIGRATE_ISOLATE);
 	vma = vma_lookup(t->mm, VICTIM);
 	run_as(t);
-	*first = handle_mm_fault(t, vma, VICTIM, FAULT_FLAG_USER);
+	*first = fault_locked(t, vma, VICTIM, FAULT_FLAG_USER);
 	if (*first & VM_FAULT_RETRY)
-		EXPECT_EQ(handle_mm_fault(t, vma, VICTIM, FAULT_FLAG_USER | FAULT_FLAG_TRIED), 0);
+		EXPECT_EQ(fault_locked(t, vma, VICTIM, FAULT_FLAG_USER | FAULT_FLAG_TRIED), 0);
 	move_freepages_block(m, mpfn, MIGRATE_METADATA);
 	*tp = t;
 	return m;
@@ -867,7 +867,7 @@ static struct mmsim_machine *r8_run(const char *args, struct mmsim_task **tp, st
 	vma = vma_lookup(t->mm, BASE);
 	t->fatal_signal_pending = true;
 	run_as(t);
-	EXPECT_EQ(handle_mm_fault(t, vma, BASE, FAULT_FLAG_USER | FAULT_FLAG_WRITE), 0);
+	EXPECT_EQ(fault_locked(t, vma, BASE, FAULT_FLAG_USER | FAULT_FLAG_WRITE), 0);
 	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_fail") - fail, 1);
 	pte = pte_at(t, BASE);
 	EXPECT_TRUE(pte_metadata_none(pte));
@@ -898,7 +898,7 @@ TEST(races_r08_8_3_47_fatal_signal_fix_on)
 	ASSERT_CONSISTENT(m);
 	/* Accesses keep faulting until the signal is acted on. */
 	run_as(t);
-	EXPECT_EQ(handle_mm_fault(t, vma_lookup(t->mm, BASE), BASE, FAULT_FLAG_USER), 0);
+	EXPECT_EQ(fault_locked(t, vma_lookup(t->mm, BASE), BASE, FAULT_FLAG_USER), 0);
 	EXPECT_TRUE(pte_metadata_none(pte_at(t, BASE)));
 	ASSERT_EQ(mmsim_kill(t, MMSIM_SIGKILL), 0);
 	EXPECT_TRUE(tagbuf_load(&m->mte.tags_by_pfn, pfn) == NULL);
@@ -1368,9 +1368,9 @@ static void latent2(const char *args, vm_fault_t want)
 	success = mmsim_vmstat(m, "metadata_reserve_success");
 	fail = mmsim_vmstat(m, "metadata_reserve_fail");
 	run_as(t);
-	EXPECT_EQ(handle_mm_fault(t, vma, BASE, FAULT_FLAG_USER), want);
+	EXPECT_EQ(fault_locked(t, vma, BASE, FAULT_FLAG_USER), want);
 	EXPECT_EQ(pte_at(t, BASE), marked);
-	EXPECT_EQ(handle_mm_fault(t, vma, BASE, FAULT_FLAG_USER | FAULT_FLAG_TRIED), 0);
+	EXPECT_EQ(fault_locked(t, vma, BASE, FAULT_FLAG_USER | FAULT_FLAG_TRIED), 0);
 	EXPECT_EQ(pte_at(t, BASE), marked);
 	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), success);
 	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_fail"), fail);

@@ -231,7 +231,7 @@ static vm_fault_t fault_at(struct mmsim_task *t, uint64_t addr, unsigned int fla
 
 	ASSERT_TRUE(vma != NULL);
 	run_as(t);
-	return handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | flags);
+	return fault_locked(t, vma, addr, FAULT_FLAG_USER | flags);
 }
 
 static int64_t ev(struct mmsim_machine *m, const char *name)
@@ -738,7 +738,7 @@ static vm_fault_t t70_handle(void *ctx, struct page *folio, struct vm_fault *vmf
 	if (!c->b_first)
 		ret = arch_handle_folio_fault_on_access(folio, vmf, map_pte);
 	run_as(c->b);
-	c->b_ret = handle_mm_fault(c->b, vmf->vma, vmf->address, FAULT_FLAG_USER);
+	c->b_ret = fault_locked(c->b, vmf->vma, vmf->address, FAULT_FLAG_USER);
 	c->b_faults++;
 	c->b_pte = pte_mkold(*vmf->pte);
 	*vmf->pte = c->b_pte;

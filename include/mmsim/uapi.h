@@ -32,7 +32,9 @@
 #define MMSIM_ENOSPC     28
 #define MMSIM_ESPIPE     29
 #define MMSIM_ERANGE     34
+#define MMSIM_EDEADLK    35
 #define MMSIM_ENOSYS     38
+#define MMSIM_ELOOP      40
 #define MMSIM_EOVERFLOW  75
 #define MMSIM_EOPNOTSUPP 95
 #define MMSIM_EHWPOISON  133

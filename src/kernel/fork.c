@@ -18,6 +18,8 @@ struct mm_struct *mm_alloc(struct mmsim_machine *m)
 		return NULL;
 	mm->machine = m;
 	mm->users = 1;
+	mm->mmap_lock = (struct rw_semaphore)RWSEM_INIT("mmap_lock");
+	mm->page_table_lock = (spinlock_t)SPINLOCK_INIT("page_table_lock");
 	mm->mmap_base = MMAP_BASE;
 	mm->id = m->next_mm_id++;
 	if (asid_alloc(m, &mm->asid) || !(mm->pgd = pgtable_alloc(mm))) {

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "boot/devicetree.h"
+#include "kernel/sched.h"
 #include "mm/internal.h"
 
 #define MAX_PHYS_SPAN (1ULL << 40)      /* what one host mapping may cover */
@@ -43,6 +44,8 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->thp_use_zero_page = 1;
 	m->mte.supported = true;
 	m->mte.policy = TS_POLICY_RFC_V1;
+	m->mte.tag_blocks_lock = (struct mutex)MUTEX_INIT("tag_blocks_lock");
+	m->mte.xa_lock = (spinlock_t)SPINLOCK_INIT("tag_blocks_reserved.xa_lock");
 	m->mte.fixed = true;		/* mte_fixes=off reproduces §6.6 as written */
 	m->next_pid = 100;
 	m->next_inode_id = 1;		/* inode 0 is never used */
@@ -335,6 +338,7 @@ static int memmap_init(struct mmsim_machine *m)
 			z->zone_pgdat = pg;
 			z->idx = (enum zone_type)zi;
 			z->name = zone_names[zi];
+			z->lock = (spinlock_t)SPINLOCK_INIT("zone->lock");
 			if (z->spanned_pages) {
 				if (z->zone_start_pfn < lo)
 					lo = z->zone_start_pfn;
@@ -494,7 +498,9 @@ int mmsim_machine_create(const struct mmsim_options *opt, struct mmsim_machine *
 	if (!m)
 		return seterr(-MMSIM_ENOMEM, "mmsim_machine_create: out of host memory");
 	machine_set_defaults(m, opt);
-	ret = machine_boot(m, opt);
+	ret = sched_init(m);
+	if (!ret)
+		ret = machine_boot(m, opt);
 	if (!ret)
 		ret = swap_init(m, opt->swap_bytes, opt->swap_path);
 	if (ret) {
@@ -516,6 +522,8 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	if (!m)
 		return;
 	m->dying = true;
+	if (m->trace_json)
+		trace_json_close(m);
 	task_free_all(m);
 	pins_free_all(m);
 	swap_exit(m);
@@ -536,6 +544,7 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	free(m->dt);
 	free(m->kmsg);
 	free(m->subs);
+	sched_destroy(m);
 	free(m);
 }
 

@@ -22,6 +22,7 @@
 #include "mm/vmstat.h"
 #include "hw/tlb.h"
 #include "arch/arm64/mte.h"
+#include "kernel/sched.h"
 
 struct dt_machine;
 struct fault_on_access_test_hook;
@@ -205,6 +206,10 @@ struct mmsim_machine {
 	bool dying;                     /* mmsim_machine_destroy in progress        */
 	/* Fault-on-access callbacks that broke the lock or reference rules.       */
 	uint64_t fault_contract_violations;
+	struct sched *sched;            /* task bodies and their runs (kernel/sched.c) */
+	bool threaded;                  /* parallel mode: kernel entry takes the lock */
+	uint64_t sched_steps;           /* scheduling points of every run so far      */
+	struct trace_json *trace_json;  /* the run's JSON trace, when one is written  */
 	/*
 	 * Page allocations that failed where Linux's allocator would invoke
 	 * the OOM killer.  The model leaves that kill to the fault handler
@@ -289,8 +294,10 @@ void mte_note_kernel_entry(struct mmsim_task *t);
 /* System-call entry: the task must be alive (-ESRCH, reason set); charges the entry cost. */
 static inline int syscall_enter(struct mmsim_task *t)
 {
-	int err = task_check_alive(t);
+	int err;
 
+	sched_point("syscall");
+	err = task_check_alive(t);
 	if (!err) {
 		charge(t->machine, COST_SYSCALL);
 		mte_note_kernel_entry(t);

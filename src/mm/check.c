@@ -44,6 +44,7 @@ struct checker {
 	uint32_t *migration_refs;       /* migration entries per frame            */
 	int64_t node_anon[MAX_NUMNODES], node_file[MAX_NUMNODES], node_tables[MAX_NUMNODES];
 	int64_t node_lru[MAX_NUMNODES];
+	bool idle;                      /* no run in progress: every lock must be free */
 };
 
 static void problem(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -259,6 +260,9 @@ static void check_table_page(struct walk_state *ws, uint64_t pfn)
 	p = pfn_to_page(m, pfn);
 	if (!(p->flags & PG_table) || p->refcount != 1)
 		problem(ws->c, "mm %llu: table pfn 0x%llx is not an allocated page-table page",
+			(unsigned long long)ws->mm->id, (unsigned long long)pfn);
+	else if (ws->c->idle && p->ptl.owner)
+		problem(ws->c, "mm %llu: the PT lock of table pfn 0x%llx is held between calls",
 			(unsigned long long)ws->mm->id, (unsigned long long)pfn);
 }
 
@@ -512,6 +516,56 @@ static void scratch_free(struct mmsim_machine *m, uint32_t *p)
 		munmap(p, (size_t)(m->max_pfn - m->min_pfn) * sizeof(uint32_t));
 }
 
+/* A lock that is not free (or a reader count gone wrong) between calls. */
+static void check_rwsem(struct checker *c, const struct rw_semaphore *s, const char *what, uint64_t id)
+{
+	if (s->writer || s->readers)
+		problem(c, "%s %llu: %s is held between calls (writer %s, %d readers)", what,
+			(unsigned long long)id, s->name ? s->name : "rwsem", s->writer ? "yes" : "no", s->readers);
+}
+
+/*
+ * check_locks - outside a run of task bodies no kernel path is in
+ * progress, so every lock must be free: one that is not was leaked by a
+ * path that forgot to unlock (or unlocked twice).
+ */
+static void check_locks(struct checker *c)
+{
+	struct mmsim_machine *m = c->m;
+	struct list_head *pos;
+
+	list_for_each(pos, &m->mms) {
+		struct mm_struct *mm = list_entry(pos, struct mm_struct, mm_list);
+
+		check_rwsem(c, &mm->mmap_lock, "mm", mm->id);
+		if (mm->page_table_lock.owner)
+			problem(c, "mm %llu: page_table_lock is held between calls", (unsigned long long)mm->id);
+		for (int i = 0; i < mm->nr_vmas; i++) {
+			check_rwsem(c, &mm->vmas[i]->vm_lock, "mm", mm->id);
+			if (mm->vmas[i]->anon_vma)
+				check_rwsem(c, &mm->vmas[i]->anon_vma->rwsem, "anon_vma",
+					    mm->vmas[i]->anon_vma->id);
+			if (mm->vmas[i]->vm_file)
+				check_rwsem(c, &mm->vmas[i]->vm_file->i_mmap_rwsem, "inode",
+					    mm->vmas[i]->vm_file->id);
+		}
+	}
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+
+			if (z->lock.owner)
+				problem(c, "node %u zone %s: zone->lock is held between calls", n, z->name);
+			for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+				if (z->pcp[cpu].lock.owner)
+					problem(c, "node %u zone %s: pcp->lock of cpu %u is held between calls",
+						n, z->name, cpu);
+		}
+	if (m->mte.tag_blocks_lock.owner || m->mte.xa_lock.owner)
+		problem(c, "tag storage: %s is held between calls",
+			m->mte.tag_blocks_lock.owner ? "tag_blocks_lock" : "the xa_lock");
+}
+
 int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 {
 	struct checker c = { .m = m, .out = report, .len = len };
@@ -519,6 +573,7 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_check: machine is NULL");
+	c.idle = !sched_in_run(m);
 	if (report && len)
 		report[0] = '\0';
 	c.maps = scratch_alloc(m);
@@ -534,6 +589,8 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 				check_zone_lists(&c, &m->nodes[n].node_zones[zi]);
 	list_for_each(pos, &m->mms)
 		check_mm(&c, list_entry(pos, struct mm_struct, mm_list));
+	if (c.idle)
+		check_locks(&c);
 	check_frames(&c);
 	check_tlbs(&c);
 	c.problems += swap_check(m, report && c.off < len ? report + c.off : NULL, report && c.off < len ? len - c.off : 0);

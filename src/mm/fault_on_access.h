@@ -32,9 +32,6 @@
 
 #include "mm/internal.h"
 
-#ifndef VM_FAULT_COMPLETED
-#define VM_FAULT_COMPLETED      0x4000U  /* handled, fault lock already dropped */
-#endif
 #ifndef FAULT_FLAG_VMA_LOCK
 #define FAULT_FLAG_VMA_LOCK     0x1000U  /* fault runs under the per-VMA lock   */
 #endif

@@ -82,6 +82,9 @@ void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt);
 static inline void get_page(struct page *p) { p->refcount++; }
 /* Drop a reference; the last one frees the page (and its compound tail). */
 void put_page(struct mmsim_machine *m, struct page *p);
+/* The folio lock: held across a migration, a swap-out, a swap-in. */
+static inline void folio_lock(struct page *p) { bit_lock(&p->flags, PG_locked, "folio_lock"); }
+static inline void folio_unlock(struct page *p) { bit_unlock(&p->flags, PG_locked, "folio_lock"); }
 
 /* --------------------------------------------------------- pagewalk.c */
 /*
@@ -100,6 +103,13 @@ void      free_pgd(struct mm_struct *mm);
 static inline pteval_t *table_entries(struct mmsim_machine *m, uint64_t pfn)
 {
 	return (pteval_t *)pfn_to_virt(m, pfn);
+}
+/* The split page-table lock of the PTE table holding *ptep (Linux's pte_lockptr). */
+static inline spinlock_t *pte_lockptr(struct mm_struct *mm, const pteval_t *ptep)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	return &pfn_to_page(m, m->min_pfn + (uint64_t)(((const uint8_t *)ptep - m->ram) >> PAGE_SHIFT))->ptl;
 }
 
 struct mm_walk;
@@ -135,6 +145,7 @@ typedef unsigned int vm_fault_t;
 #define VM_FAULT_RETRY    0x0400U   /* replay the fault (FAULT_FLAG_TRIED)   */
 #define VM_FAULT_BLOCKED  0x10000U  /* model: the task sleeps (e.g. on a migration
 				       entry) until woken; the access is BLOCKED */
+#define VM_FAULT_COMPLETED 0x4000U  /* handled, fault lock already dropped */
 #define VM_FAULT_ERROR    (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 
 /* Linux's vmf_error: the fault result for an errno (-ENOMEM is OOM, the rest SIGBUS). */
@@ -150,6 +161,22 @@ static inline vm_fault_t vmf_error(int err)
 
 #define FAULT_FLAG_RETRY_NOWAIT 0x08U
 #define FAULT_FLAG_TRIED       0x20U
+#define FAULT_FLAG_VMA_LOCK    0x1000U  /* under the per-VMA lock, not mmap_lock */
+
+/*
+ * mmap_lock and the per-VMA locks (Linux's mmap_lock.h).  A writer marks
+ * every VMA it may change write-locked before changing it; the model's
+ * writers mark them all (vma_start_write_all), which Linux allows and which
+ * only makes faults of other VMAs fall back to mmap_lock meanwhile.
+ */
+static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }
+static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }
+void mmap_write_lock(struct mm_struct *mm);
+void mmap_write_unlock(struct mm_struct *mm);
+void vma_start_write(struct vm_area_struct *vma);
+static inline void vma_end_read(struct vm_area_struct *vma) { up_read(&vma->vm_lock); }
+/* The VMA at addr read-locked without mmap_lock, or NULL: take mmap_lock. */
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, uint64_t addr);
 
 /* What a fault handler knows about the fault it is resolving. */
 struct vm_fault {
@@ -160,6 +187,7 @@ struct vm_fault {
 	unsigned int flags;             /* FAULT_FLAG_*                           */
 	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
 	pteval_t orig_pte;              /* its value when the fault started       */
+	spinlock_t *ptl;                /* the PT lock of pte, when taken         */
 	/*
 	 * The fault lock (mmap_lock, or the VMA lock with FAULT_FLAG_VMA_LOCK)
 	 * as the fault-on-access contract sees it: set while held, and how
@@ -177,6 +205,8 @@ vm_fault_t do_swap_page_swapin(struct vm_fault *vmf, swp_entry_t entry);
 int  swap_init(struct mmsim_machine *m, uint64_t bytes, const char *path);
 void swap_exit(struct mmsim_machine *m);
 
+void release_fault_lock(struct vm_fault *vmf);
+void fault_lock_release(struct mm_struct *mm, struct vm_area_struct *vma, unsigned int flags);
 vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma,
 			   uint64_t addr, unsigned int flags);
 struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pteval_t pte);
@@ -240,6 +270,7 @@ void shmem_replace_page(struct mmsim_machine *m, struct shmem_inode *in, struct 
 			struct page *new);
 
 /* -------------------------------------------------------- migrate.c */
+int  migrate_held_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp);
 int  migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp);
 int  migrate_page_to(struct mmsim_machine *m, struct page *p, struct page *dst);
 bool page_is_movable(struct mmsim_machine *m, struct page *p);

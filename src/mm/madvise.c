@@ -236,7 +236,7 @@ static int madvise_populate(struct mmsim_task *t, uint64_t start, uint64_t end, 
  * start, a length that wraps; len 0 is a no-op; -ENOMEM (after advising
  * the mapped parts) when the range has holes.
  */
-int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int advice)
+static int do_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int advice)
 {
 	struct mm_struct *mm;
 	uint64_t len, end;
@@ -299,4 +299,43 @@ int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int adv
 	if (unmapped)
 		return seterr(unmapped, "madvise: part of the range is not mapped");
 	return 0;
+}
+
+/* Linux's madvise_need_mmap_write: these only read the VMA tree. */
+static bool madvise_need_mmap_write(int advice)
+{
+	switch (advice) {
+	case MMSIM_MADV_REMOVE:
+	case MMSIM_MADV_WILLNEED:
+	case MMSIM_MADV_DONTNEED:
+	case MMSIM_MADV_DONTNEED_LOCKED:
+	case MMSIM_MADV_COLD:
+	case MMSIM_MADV_PAGEOUT:
+	case MMSIM_MADV_FREE:
+	case MMSIM_MADV_POPULATE_READ:
+	case MMSIM_MADV_POPULATE_WRITE:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* mmsim_madvise - madvise(2), under mmap_lock for read or write by advice. */
+int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int advice)
+{
+	bool write = madvise_need_mmap_write(advice);
+	int ret;
+
+	if (task_check_alive(t) || !t->mm)
+		return do_madvise(t, start, len_in, advice);
+	if (write)
+		mmap_write_lock(t->mm);
+	else
+		mmap_read_lock(t->mm);
+	ret = do_madvise(t, start, len_in, advice);
+	if (write)
+		mmap_write_unlock(t->mm);
+	else
+		mmap_read_unlock(t->mm);
+	return ret;
 }

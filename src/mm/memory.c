@@ -111,11 +111,34 @@ static struct page *alloc_anon_page(struct vm_fault *vmf, bool zero)
 	struct mmsim_machine *m = vmf_machine(vmf);
 	int nid = policy_node(vmf->task, vmf->vma, vmf->address);
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0) | vma_tagged_gfp(vmf->vma);
-	struct page *p = alloc_pages_node(m, nid, gfp, 0);
 
+	return alloc_pages_node(m, nid, gfp, 0);
+}
+
+/*
+ * vmf_pte_lock_same - take the PT lock of vmf->pte and say whether the
+ * entry is still vmf->orig_pte.  Everything a fault decides before this
+ * point (a page allocated, a copy made) may have been overtaken by another
+ * CPU meanwhile; a handler commits only under the lock and only when this
+ * is true.  On false the lock is already released.
+ */
+static bool vmf_pte_lock_same(struct vm_fault *vmf)
+{
+	vmf->ptl = pte_lockptr(vmf->mm, vmf->pte);
+	spin_lock(vmf->ptl);
+	if (*vmf->pte == vmf->orig_pte)
+		return true;
+	spin_unlock(vmf->ptl);
+	return false;
+}
+
+/* Someone else resolved the fault while this one prepared p: give p back. */
+static vm_fault_t fault_overtaken(struct vm_fault *vmf, struct page *p)
+{
 	if (p)
-		lru_add(m, p);
-	return p;
+		put_page(vmf_machine(vmf), p);
+	trace_fault(vmf, "overtaken");
+	return 0;
 }
 
 /* Map a freshly allocated anonymous page writable (if the VMA is) and dirty. */
@@ -126,6 +149,7 @@ static void map_new_anon_page(struct vm_fault *vmf, struct page *p)
 
 	if (vma->vm_flags & VM_WRITE)
 		entry = pte_mkwrite(pte_mkdirty(entry));
+	lru_add(vmf->mm->machine, p);
 	folio_add_new_anon_rmap(p, vma, vmf->address);
 	inc_mm_counter_page(vmf->mm, p, 1);
 	set_pte_at(vmf->mm, vmf->address, vmf->pte, pte_mkyoung(entry));
@@ -146,7 +170,10 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
 		pteval_t entry = pte_mkspecial(pfn_pte(m->zero_pfn, vma->vm_page_prot));
 
+		if (!vmf_pte_lock_same(vmf))
+			return fault_overtaken(vmf, NULL);
 		set_pte_at(vmf->mm, vmf->address, vmf->pte, entry);
+		spin_unlock(vmf->ptl);
 		trace_fault(vmf, "anon-zero");
 		return 0;
 	}
@@ -155,7 +182,10 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	p = alloc_anon_page(vmf, true);
 	if (!p)
 		return VM_FAULT_OOM;
+	if (!vmf_pte_lock_same(vmf))
+		return fault_overtaken(vmf, p);
 	map_new_anon_page(vmf, p);
+	spin_unlock(vmf->ptl);
 	trace_fault(vmf, "anon");
 	return 0;
 }
@@ -192,7 +222,10 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 	if (!p)
 		return ret;
 	if (!write || (vma->vm_flags & VM_SHARED)) {
+		if (!vmf_pte_lock_same(vmf))
+			return fault_overtaken(vmf, p);
 		map_file_page(vmf, p, write);
+		spin_unlock(vmf->ptl);
 		trace_fault(vmf, write ? "shared-write" : "file-read");
 		return 0;
 	}
@@ -202,17 +235,21 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 	}
 	copy_user_highpage(m, copy, p);
 	put_page(m, p);
+	if (!vmf_pte_lock_same(vmf))
+		return fault_overtaken(vmf, copy);
 	map_new_anon_page(vmf, copy);
+	spin_unlock(vmf->ptl);
 	trace_fault(vmf, "cow-file");
 	return 0;
 }
 
-/* Make the present PTE writable, dirty and young in place: no new page. */
+/* Make the present PTE writable, dirty and young in place: no new page.  Drops the PT lock. */
 static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
 {
 	pteval_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
 
 	set_pte_at(vmf->mm, vmf->address, vmf->pte, entry);
+	spin_unlock(vmf->ptl);
 	trace_fault(vmf, "wp-reuse");
 	return 0;
 }
@@ -226,13 +263,24 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	struct mmsim_machine *m = vmf_machine(vmf);
 	struct page *p;
 
-	if (anon_vma_prepare(vmf->mm, vmf->vma))
+	/* Allocating may sleep: not under the PT lock.  Keep old alive meanwhile. */
+	if (old)
+		get_page(old);
+	spin_unlock(vmf->ptl);
+	if (anon_vma_prepare(vmf->mm, vmf->vma) || !(p = alloc_anon_page(vmf, old == NULL))) {
+		if (old)
+			put_page(m, old);
 		return VM_FAULT_OOM;
-	p = alloc_anon_page(vmf, old == NULL);
-	if (!p)
-		return VM_FAULT_OOM;
+	}
 	if (old)
 		copy_user_highpage(m, p, old);
+	if (!vmf_pte_lock_same(vmf)) {
+		if (old)
+			put_page(m, old);
+		return fault_overtaken(vmf, p);
+	}
+	if (old)
+		put_page(m, old);	/* the mapping still holds its own */
 	ptep_clear_flush(vmf->mm, vmf->address, vmf->pte);
 	map_new_anon_page(vmf, p);
 	if (old) {
@@ -240,6 +288,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 		inc_mm_counter_page(vmf->mm, old, -1);
 		put_page(m, old);
 	}
+	spin_unlock(vmf->ptl);
 	trace_fault(vmf, old ? "cow" : "cow-zero");
 	return 0;
 }
@@ -247,7 +296,8 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 /*
  * do_wp_page - a write hit a present read-only PTE in a writable VMA.  Shared
  * mappings just become writable; private ones reuse an anonymous page only
- * this mapping can reach, and copy everything else.
+ * this mapping can reach, and copy everything else.  Entered with the PT
+ * lock held and the entry unchanged; returns with it released.
  */
 static vm_fault_t do_wp_page(struct vm_fault *vmf)
 {
@@ -304,6 +354,8 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return do_swap_page(vmf);
 	if (pte_protnone(entry) && (vmf->vma->vm_flags & VM_ACCESS_FLAGS))
 		return handle_pte_protnone(vmf);
+	if (!vmf_pte_lock_same(vmf))
+		return fault_overtaken(vmf, NULL);
 	if (vmf->flags & FAULT_FLAG_WRITE) {
 		if (!pte_write(entry))
 			return do_wp_page(vmf);
@@ -313,14 +365,49 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	entry = pte_mkyoung(entry);
 	if (entry != vmf->orig_pte)
 		set_pte_at(vmf->mm, vmf->address, vmf->pte, entry);
+	spin_unlock(vmf->ptl);
 	trace_fault(vmf, "young-dirty");
 	return 0;
 }
 
 /*
+ * A callback that broke the lock contract (counted already) must not leave
+ * the locks unbalanced: the fault lock is held on return exactly when the
+ * result has neither RETRY nor COMPLETED, as callers expect.
+ */
+static void fault_lock_balance(struct vm_fault *vmf, vm_fault_t ret)
+{
+	bool want_held = !(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED));
+
+	if (vmf->fault_lock_held == want_held)
+		return;
+	if (want_held) {
+		if (vmf->flags & FAULT_FLAG_VMA_LOCK)
+			down_read(&vmf->vma->vm_lock);
+		else
+			mmap_read_lock(vmf->mm);
+	} else {
+		vmf->fault_lock_releases--;	/* not the callback's release */
+		release_fault_lock(vmf);
+	}
+	vmf->fault_lock_held = want_held;
+}
+
+/* The arch handler's or GUP's release of the fault lock after handle_mm_fault. */
+void fault_lock_release(struct mm_struct *mm, struct vm_area_struct *vma, unsigned int flags)
+{
+	if (flags & FAULT_FLAG_VMA_LOCK)
+		vma_end_read(vma);
+	else
+		mmap_read_unlock(mm);
+}
+
+/*
  * handle_mm_fault - resolve a fault at addr in vma for task t.  Assumes the
- * access is allowed by vma->vm_flags (the arch handler checked).  Returns 0
- * or VM_FAULT_* bits.
+ * access is allowed by vma->vm_flags (the arch handler checked) and the
+ * fault lock held: mmap_lock for read, or vma's own lock with
+ * FAULT_FLAG_VMA_LOCK.  Returns 0 or VM_FAULT_* bits; with RETRY or
+ * COMPLETED the lock has been released, otherwise the caller releases it.
  */
 vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr,
 			   unsigned int flags)
@@ -328,7 +415,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 	struct vm_fault vmf = {
 		.task = t, .vma = vma, .mm = vma->vm_mm,
 		.address = addr & PAGE_MASK, .flags = flags,
-		.fault_lock_held = true,	/* the mmap lock, in a single-threaded machine */
+		.fault_lock_held = true,
 	};
 	struct mmsim_machine *m = vmf.mm->machine;
 	vm_fault_t ret;
@@ -339,6 +426,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 		return VM_FAULT_OOM;
 	vmf.orig_pte = *vmf.pte;
 	ret = handle_pte_fault(&vmf);
+	fault_lock_balance(&vmf, ret);
 	if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED | VM_FAULT_ERROR))
 		return ret;
 	if (ret & VM_FAULT_MAJOR) {
@@ -373,9 +461,17 @@ int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool writ
 		if (ptep && pte_valid(*ptep) && (!write || pte_write(*ptep)) && pte_young(*ptep))
 			continue;
 		ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_REMOTE);
-		if (ret & VM_FAULT_RETRY)
+		if (ret & VM_FAULT_RETRY) {
+			/* The handler dropped mmap_lock: take it back, as GUP does. */
+			mmap_read_lock(mm);
+			vma = vma_lookup(mm, addr);
+			if (!vma)
+				return -MMSIM_ENOMEM;
 			ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) |
 					      FAULT_FLAG_REMOTE | FAULT_FLAG_TRIED);
+			if (ret & VM_FAULT_RETRY)
+				mmap_read_lock(mm);
+		}
 		if (ret & VM_FAULT_OOM)
 			return -MMSIM_ENOMEM;
 		if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED))

@@ -162,7 +162,7 @@ static int mbind_migrate(struct mmsim_task *t, uint64_t start, uint64_t end, uin
 	return failed;
 }
 
-int mmsim_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode, const uint64_t *nodemask,
+static int do_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode, const uint64_t *nodemask,
 		uint64_t maxnode, unsigned int flags)
 {
 	uint64_t mask, start, end;
@@ -219,4 +219,18 @@ int mmsim_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode, con
 			return seterr(-MMSIM_EIO, "mbind: %d pages could not be moved", failed);
 	}
 	return 0;
+}
+
+/* mmsim_mbind - mbind(2), under mmap_lock for write. */
+int mmsim_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode, const uint64_t *nodemask,
+		uint64_t maxnode, unsigned int flags)
+{
+	int ret;
+
+	if (task_check_alive(t) || !t->mm)
+		return do_mbind(t, addr, len, mode, nodemask, maxnode, flags);
+	mmap_write_lock(t->mm);
+	ret = do_mbind(t, addr, len, mode, nodemask, maxnode, flags);
+	mmap_write_unlock(t->mm);
+	return ret;
 }

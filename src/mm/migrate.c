@@ -147,32 +147,50 @@ int migrate_page_to(struct mmsim_machine *m, struct page *src, struct page *dst)
 
 	if (av)
 		av->refcount++;
+	folio_lock(src);
+	folio_lock(dst);
 	err = migrate_folio_unmap(m, src);
-	if (!err)
+	if (!err) {
+		/* Unmapped, not yet copied: an access now waits for the move. */
+		sched_point("migrate: unmapped");
 		migrate_folio_move(m, src, dst);
-	else
+	} else {
 		count_vm_event(m, PGMIGRATE_FAIL);
+	}
+	folio_unlock(dst);
+	folio_unlock(src);
 	if (av)
 		anon_vma_put(av);
+	return err;
+}
+
+/*
+ * Move p, on which the caller holds a reference (as isolation would), to a
+ * new page on node nid.
+ */
+int migrate_held_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp)
+{
+	struct page *dst;
+	int err;
+
+	/* A tagged page moves to a tagged allocation: storage, never tag storage (§2.7). */
+	if (p->flags & PG_mte_tagged)
+		gfp |= __GFP_TAGGED;
+	dst = alloc_pages_node(m, nid, gfp | (nid >= 0 ? __GFP_THISNODE : 0), 0);
+	if (!dst)
+		return -MMSIM_ENOMEM;
+	err = migrate_page_to(m, p, dst);
+	put_page(m, dst);
 	return err;
 }
 
 /* Move p to a new page on node nid. */
 int migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp)
 {
-	struct page *dst;
-
-	/* A tagged page moves to a tagged allocation: storage, never tag storage (§2.7). */
-	if (p->flags & PG_mte_tagged)
-		gfp |= __GFP_TAGGED;
-	dst = alloc_pages_node(m, nid, gfp | (nid >= 0 ? __GFP_THISNODE : 0), 0);
 	int err;
 
-	if (!dst)
-		return -MMSIM_ENOMEM;
 	get_page(p);
-	err = migrate_page_to(m, p, dst);
-	put_page(m, dst);
+	err = migrate_held_page_to_node(m, p, nid, gfp);
 	put_page(m, p);
 	return err;
 }
@@ -220,32 +238,51 @@ int64_t mmsim_move_pages(struct mmsim_task *t, uint64_t count, const uint64_t *p
 		return seterr(-MMSIM_EFAULT, "move_pages: %s is NULL", !pages ? "pages" : "status");
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t addr = untagged_addr(pages[i]) & PAGE_MASK;
-		struct page *p = follow_page_dump(t, addr, &err);
+		struct page *p;
 		int node;
+
+		/*
+		 * The lookup runs under mmap_lock; the move itself, as in
+		 * do_pages_move, after it is dropped: the page is held by its
+		 * reference, and an mprotect may run meanwhile.
+		 */
+		mmap_read_lock(t->mm);
+		p = follow_page_dump(t, addr, &err);
+		if (p)
+			get_page(p);
+		mmap_read_unlock(t->mm);
 
 		if (!nodes) {
 			status[i] = p ? p->nid : err;
+			if (p)
+				put_page(m, p);
 			continue;
 		}
 		node = nodes[i];
-		if (node < 0 || node >= MAX_NUMNODES)
-			return seterr(-MMSIM_EINVAL, "move_pages: nodes[%llu] = %d is not a node number",
-				      (unsigned long long)i, node);
-		if (node >= (int)m->nr_nodes)
+		if (node < 0 || node >= MAX_NUMNODES || node >= (int)m->nr_nodes) {
+			if (p)
+				put_page(m, p);
+			if (node < 0 || node >= MAX_NUMNODES)
+				return seterr(-MMSIM_EINVAL, "move_pages: nodes[%llu] = %d is not a node number",
+					      (unsigned long long)i, node);
 			return seterr(-MMSIM_ENODEV, "move_pages: node %d has no memory", node);
+		}
 		if (!p) {
 			status[i] = err;
 			continue;
 		}
 		if (p->nid == node) {
+			put_page(m, p);
 			status[i] = node;
 			continue;
 		}
 		if (p->mapcount > 1 && !(flags & MMSIM_MPOL_MF_MOVE_ALL)) {
+			put_page(m, p);
 			status[i] = -MMSIM_EACCES;
 			continue;
 		}
-		err = migrate_page_to_node(m, p, node, GFP_HIGHUSER_MOVABLE);
+		err = migrate_held_page_to_node(m, p, node, GFP_HIGHUSER_MOVABLE);
+		put_page(m, p);
 		if (err) {
 			status[i] = err == -MMSIM_EAGAIN ? -MMSIM_EBUSY : err;
 			not_moved++;

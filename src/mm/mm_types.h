@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/locking.h"
+
 #include "kernel/list.h"
 #include "arch/arm64/pgtable.h"
 #include "mm/vmstat.h"
@@ -62,8 +64,13 @@ struct page {
 	uint8_t  nid;
 	uint8_t  zid;
 	struct list_head lru;       /* buddy / pcp free lists; LRU when in use      */
-	uintptr_t mapping;          /* anon_vma | PAGE_MAPPING_ANON, or shmem inode */
-	uint64_t index;             /* page offset in the mapping                   */
+	union {
+		struct {
+			uintptr_t mapping;  /* anon_vma | PAGE_MAPPING_ANON, or shmem inode */
+			uint64_t index;     /* page offset in the mapping                   */
+		};
+		spinlock_t ptl;     /* PG_table: its split page-table lock          */
+	};
 	uint64_t private;           /* swap entry; head: compound data              */
 	int32_t  pincount;          /* FOLL_PIN references (also in refcount)       */
 	uint32_t reserved_;
@@ -105,6 +112,7 @@ struct per_cpu_pages {
 	int high;                    /* free back to the buddy above this          */
 	int batch;                   /* pages moved per refill / drain             */
 	struct list_head lists[MIGRATE_PCPTYPES];
+	spinlock_t lock;             /* pcp->lock                                  */
 };
 
 struct pglist_data;
@@ -124,6 +132,7 @@ struct zone {
 	struct free_area free_area[NR_PAGE_ORDERS];
 	uint8_t *pageblock_mt;       /* migratetype of each pageblock of the span  */
 	struct per_cpu_pages pcp[MAX_CPUS];
+	spinlock_t lock;             /* zone->lock: the buddy free lists            */
 };
 
 static inline bool populated_zone(const struct zone *z) { return z->present_pages != 0; }
@@ -189,6 +198,14 @@ struct vm_area_struct {
 	struct list_head shared_node;   /* on vm_file->i_mmap                      */
 	int mempolicy_mode;             /* MPOL_* for mbind, MPOL_DEFAULT = none   */
 	uint64_t mempolicy_nodes;
+	/*
+	 * The per-VMA lock: faults take it for read instead of mmap_lock; a
+	 * writer holding mmap_lock marks the VMA write-locked by setting
+	 * vm_lock_seq to mm->mm_lock_seq (vma_start_write), which stays so
+	 * until mmap_write_unlock bumps mm_lock_seq.
+	 */
+	struct rw_semaphore vm_lock;
+	uint64_t vm_lock_seq;
 };
 
 static inline bool vma_is_anonymous(const struct vm_area_struct *v) { return v->vm_file == NULL; }
@@ -210,6 +227,7 @@ struct anon_vma {
 	int refcount;                   /* VMAs + pages pointing at it              */
 	struct list_head vmas;          /* vm_area_struct.anon_vma_node             */
 	uint64_t id;                    /* for deterministic reports                */
+	struct rw_semaphore rwsem;      /* rmap walks read, VMA (un)linking writes  */
 };
 
 enum mm_counter { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
@@ -233,6 +251,9 @@ struct mm_struct {
 	/* NUMA balancing scanner (mm/numa_balancing.c, task_numa_work).           */
 	uint64_t numa_scan_offset;      /* where the next pass resumes              */
 	uint64_t numa_scan_seq;         /* completed passes over the whole space    */
+	struct rw_semaphore mmap_lock;  /* VMA tree: faults read, mmap & co write   */
+	uint64_t mm_lock_seq;           /* bumped by each mmap_write_unlock         */
+	spinlock_t page_table_lock;     /* upper table levels (and PMD leaves)      */
 };
 
 /* ------------------------------------------------------------- shmem */
@@ -244,6 +265,7 @@ struct shmem_inode {
 	uint64_t nr_slots;
 	uint64_t nr_pages;              /* pages in the cache                       */
 	struct list_head i_mmap;        /* VMAs mapping it                          */
+	struct rw_semaphore i_mmap_rwsem;/* rmap walks read, (un)linking VMAs writes */
 	char name[64];
 	bool anon_shared;               /* MAP_SHARED|MAP_ANONYMOUS, not a memfd    */
 	uint64_t id;

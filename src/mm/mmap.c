@@ -137,6 +137,8 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	INIT_LIST_HEAD(&v->anon_vma_node);
 	INIT_LIST_HEAD(&v->shared_node);
 	v->mempolicy_mode = MMSIM_MPOL_DEFAULT;
+	v->vm_lock = (struct rw_semaphore)RWSEM_INIT("vm_lock");
+	v->vm_lock_seq = mm->mm_lock_seq;	/* created under mmap_write_lock */
 	return v;
 }
 
@@ -153,6 +155,8 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *v)
 	if (!n)
 		return NULL;
 	*n = *v;
+	n->vm_lock = (struct rw_semaphore)RWSEM_INIT("vm_lock");
+	n->vm_lock_seq = v->vm_mm->mm_lock_seq;	/* a copy made under mmap_write_lock */
 	n->anon_vma = NULL;
 	n->vm_file = NULL;
 	INIT_LIST_HEAD(&n->anon_vma_node);
@@ -178,7 +182,9 @@ void vm_area_free(struct mmsim_machine *m, struct vm_area_struct *v)
 	if (v->anon_vma)
 		unlink_anon_vma(m, v);
 	if (v->vm_file) {
+		down_write(&v->vm_file->i_mmap_rwsem);
 		list_del(&v->shared_node);
+		up_write(&v->vm_file->i_mmap_rwsem);
 		shmem_inode_put(m, v->vm_file);
 		v->vm_file = NULL;
 	}
@@ -750,8 +756,8 @@ static int mmap_region(struct mm_struct *mm, struct file *file, uint64_t addr, u
  * gets vm_pgoff = addr >> PAGE_SHIFT (its pages' rmap index); anonymous
  * shared memory a fresh shmem object; a memfd its inode at offset @off.
  */
-int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
-		   int fd, uint64_t off)
+static int64_t ksys_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
+			 int fd, uint64_t off, bool *populate)
 {
 	struct mmsim_machine *m;
 	struct mm_struct *mm;
@@ -871,10 +877,32 @@ int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, 
 	err = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (err)
 		return err;
-	if ((vm_flags & VM_LOCKED) ||
-	    (flags & (MMSIM_MAP_POPULATE | MMSIM_MAP_NONBLOCK)) == MMSIM_MAP_POPULATE)
-		mm_populate(t, addr, addr + len);
+	*populate = (vm_flags & VM_LOCKED) ||
+		    (flags & (MMSIM_MAP_POPULATE | MMSIM_MAP_NONBLOCK)) == MMSIM_MAP_POPULATE;
 	return (int64_t)addr;
+}
+
+/*
+ * mmsim_mmap - mmap(2) under mmap_lock for write; MAP_POPULATE faults the
+ * range in afterwards under the read lock, as vm_mmap_pgoff does.
+ */
+int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
+		   int fd, uint64_t off)
+{
+	bool populate = false;
+	int64_t ret;
+
+	if (task_check_alive(t) || !t->mm)
+		return ksys_mmap(t, addr, len, prot, flags, fd, off, &populate);
+	mmap_write_lock(t->mm);
+	ret = ksys_mmap(t, addr, len, prot, flags, fd, off, &populate);
+	mmap_write_unlock(t->mm);
+	if (ret >= 0 && populate) {
+		mmap_read_lock(t->mm);
+		mm_populate(t, (uint64_t)ret, (uint64_t)ret + PAGE_ALIGN(len));
+		mmap_read_unlock(t->mm);
+	}
+	return ret;
 }
 
 /* mmsim_munmap - munmap(2): do_munmap on the untagged address. */
@@ -886,7 +914,9 @@ int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 	if (err)
 		return err;
 	addr = untagged_addr(addr);
+	mmap_write_lock(t->mm);
 	err = do_munmap(t->mm, addr, len);
+	mmap_write_unlock(t->mm);
 	if (err == -MMSIM_EINVAL)
 		return seterr(err, "munmap: [%#llx, +%#llx): address not page aligned, "
 			      "length 0 or range past TASK_SIZE",
@@ -894,4 +924,50 @@ int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 	if (err)
 		return seterr(err, "munmap: splitting a mapping would exceed vm.max_map_count");
 	return 0;
+}
+
+/* ------------------------------------------------ mmap_lock and VMA locks */
+
+/* Wait for the VMA's faults to leave it, and keep new ones out until unlock. */
+void vma_start_write(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (vma->vm_lock_seq == mm->mm_lock_seq)
+		return;
+	down_write(&vma->vm_lock);
+	vma->vm_lock_seq = mm->mm_lock_seq;
+	up_write(&vma->vm_lock);
+}
+
+void mmap_write_lock(struct mm_struct *mm)
+{
+	down_write(&mm->mmap_lock);
+	for (int i = 0; i < mm->nr_vmas; i++)
+		vma_start_write(mm->vmas[i]);
+}
+
+/* Every VMA write-locked under this hold becomes readable again at once. */
+void mmap_write_unlock(struct mm_struct *mm)
+{
+	mm->mm_lock_seq++;
+	up_write(&mm->mmap_lock);
+}
+
+/*
+ * lock_vma_under_rcu - the fault path's first try: the VMA at addr,
+ * read-locked, when no writer has marked it.  Anonymous VMAs without an
+ * anon_vma yet go to mmap_lock (preparing one needs it), as in Linux.
+ */
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, uint64_t addr)
+{
+	struct vm_area_struct *vma;
+
+	sched_point("lock_vma_under_rcu");
+	vma = vma_lookup(mm, addr);
+	if (!vma || (vma_is_anonymous(vma) && !vma->anon_vma))
+		return NULL;
+	if (vma->vm_lock_seq == mm->mm_lock_seq || !down_read_trylock(&vma->vm_lock))
+		return NULL;
+	return vma;
 }

@@ -177,7 +177,7 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct **vp,
  * or is not fully mapped (applied up to the hole); -EACCES when a VMA may
  * not gain the access (VM_MAY*).
  */
-int mmsim_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
+static int do_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
 {
 	const int grows = prot & (MMSIM_PROT_GROWSDOWN | MMSIM_PROT_GROWSUP);
 	struct mm_struct *mm;
@@ -264,4 +264,17 @@ int mmsim_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
 		err = seterr(-MMSIM_ENOMEM, "mprotect: [%#llx, %#llx) is not mapped",
 			     (unsigned long long)tmp, (unsigned long long)end);
 	return err;
+}
+
+/* mmsim_mprotect - mprotect(2), under mmap_lock for write. */
+int mmsim_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
+{
+	int ret;
+
+	if (task_check_alive(t) || !t->mm)
+		return do_mprotect(t, start, len, prot);
+	mmap_write_lock(t->mm);
+	ret = do_mprotect(t, start, len, prot);
+	mmap_write_unlock(t->mm);
+	return ret;
 }

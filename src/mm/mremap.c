@@ -241,7 +241,7 @@ static int64_t mremap_to(struct mmsim_task *t, uint64_t addr, uint64_t old_len,
  * -EFAULT when the old range is not inside one VMA; -ENOMEM when the
  * mapping must move and may not.  Returns the (new) address.
  */
-int64_t mmsim_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint64_t new_len,
+static int64_t do_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint64_t new_len,
 		     int flags, uint64_t new_addr)
 {
 	struct mm_struct *mm;
@@ -317,4 +317,18 @@ int64_t mmsim_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint6
 		return seterr((int)(int64_t)dst, "mremap: no free range of %#llx bytes",
 			      (unsigned long long)new_len);
 	return move_vma(t, v, addr, old_len, new_len, dst, flags);
+}
+
+/* mmsim_mremap - mremap(2), under mmap_lock for write. */
+int64_t mmsim_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+		     uint64_t new_addr)
+{
+	int64_t ret;
+
+	if (task_check_alive(t) || !t->mm)
+		return do_mremap(t, old, old_len, new_len, flags, new_addr);
+	mmap_write_lock(t->mm);
+	ret = do_mremap(t, old, old_len, new_len, flags, new_addr);
+	mmap_write_unlock(t->mm);
+	return ret;
 }

@@ -136,10 +136,13 @@ merged:
 	add_to_free_list(z, pfn_to_page(m, pfn), order, mt, tail);
 }
 
+/* Free one buddy block under zone->lock. */
 static void __free_one_page(struct mmsim_machine *m, struct zone *z, uint64_t pfn,
 			    unsigned int order, int mt)
 {
+	spin_lock(&z->lock);
 	__free_one_page_to(m, z, pfn, order, mt, false);
+	spin_unlock(&z->lock);
 }
 
 /* Split a block of order high down to order low, freeing the upper halves. */
@@ -407,6 +410,7 @@ static int rmqueue_bulk(struct mmsim_machine *m, struct zone *z, int count, int 
 {
 	int i;
 
+	spin_lock(&z->lock);
 	for (i = 0; i < count; i++) {
 		struct page *p = __rmqueue(m, z, 0, mt, alloc_flags);
 
@@ -416,6 +420,7 @@ static int rmqueue_bulk(struct mmsim_machine *m, struct zone *z, int count, int 
 		p->pcp_mt = (uint8_t)mt;
 		list_add_tail(&p->lru, list);
 	}
+	spin_unlock(&z->lock);
 	return i;
 }
 
@@ -450,8 +455,11 @@ void drain_all_pages(struct mmsim_machine *m)
 
 			if (!populated_zone(z))
 				continue;
-			for (unsigned int c = 0; c < m->nr_cpus; c++)
+			for (unsigned int c = 0; c < m->nr_cpus; c++) {
+				spin_lock(&z->pcp[c].lock);
 				free_pcppages_bulk(m, z, &z->pcp[c], z->pcp[c].count);
+				spin_unlock(&z->pcp[c].lock);
+			}
 		}
 }
 
@@ -460,16 +468,18 @@ static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int
 {
 	struct per_cpu_pages *pcp = &z->pcp[m->this_cpu];
 	struct list_head *list = &pcp->lists[mt];
-	struct page *p;
+	struct page *p = NULL;
 
+	spin_lock(&pcp->lock);
 	if (list_empty(list))
 		pcp->count += rmqueue_bulk(m, z, pcp->batch, mt, alloc_flags, list);
-	if (list_empty(list))
-		return NULL;
-	p = list_first_entry(list, struct page, lru);
-	list_del(&p->lru);
-	p->flags &= ~PG_pcp;
-	pcp->count--;
+	if (!list_empty(list)) {
+		p = list_first_entry(list, struct page, lru);
+		list_del(&p->lru);
+		p->flags &= ~PG_pcp;
+		pcp->count--;
+	}
+	spin_unlock(&pcp->lock);
 	return p;
 }
 
@@ -493,10 +503,15 @@ static bool movable_pcp_allowed(struct mmsim_machine *m, unsigned int alloc_flag
 static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned int order, int mt,
 			    unsigned int alloc_flags)
 {
+	struct page *p;
+
 	if (order == 0 && mt < MIGRATE_PCPTYPES &&
 	    (mt != MIGRATE_MOVABLE || movable_pcp_allowed(m, alloc_flags)))
 		return rmqueue_pcplist(m, z, mt, alloc_flags);
-	return __rmqueue(m, z, order, mt, alloc_flags);
+	spin_lock(&z->lock);
+	p = __rmqueue(m, z, order, mt, alloc_flags);
+	spin_unlock(&z->lock);
+	return p;
 }
 
 /*
@@ -831,11 +846,13 @@ void free_unref_page(struct mmsim_machine *m, struct page *p)
 		return;
 	}
 	pcp = &z->pcp[m->this_cpu];
+	spin_lock(&pcp->lock);
 	p->flags |= PG_pcp;
 	p->pcp_mt = (uint8_t)mt;
 	list_add(&p->lru, &pcp->lists[mt]);
 	if (++pcp->count > pcp->high)
 		free_pcppages_bulk(m, z, pcp, pcp->batch);
+	spin_unlock(&pcp->lock);
 }
 
 /* Free 2^order frames whose refcount the caller already dropped to zero. */
@@ -956,6 +973,7 @@ static void zone_init_lists(struct mmsim_machine *m, struct zone *z)
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			INIT_LIST_HEAD(&z->pcp[c].lists[mt]);
 		z->pcp[c].count = 0;
+		z->pcp[c].lock = (spinlock_t)SPINLOCK_INIT("pcp->lock");
 	}
 }
 

@@ -19,6 +19,7 @@ uint64_t pgtable_alloc(struct mm_struct *mm)
 	if (!p)
 		return 0;
 	p->flags |= PG_table;
+	p->ptl = (spinlock_t)SPINLOCK_INIT("ptl");
 	mm->pgtables_bytes += PAGE_SIZE;
 	mod_node_page_state(&m->nodes[p->nid], NR_PAGETABLE, 1);
 	return page_to_pfn(m, p);
@@ -30,6 +31,8 @@ void pgtable_free(struct mm_struct *mm, uint64_t pfn)
 	struct page *p = pfn_to_page(m, pfn);
 
 	p->flags &= ~PG_table;
+	p->mapping = 0;		/* the lock shared these words */
+	p->index = 0;
 	mm->pgtables_bytes -= PAGE_SIZE;
 	mod_node_page_state(&m->nodes[p->nid], NR_PAGETABLE, -1);
 	__free_pages(m, p, 0);
@@ -47,7 +50,15 @@ static pteval_t *next_table(struct mm_struct *mm, pteval_t *slot, bool alloc)
 
 		if (!alloc || !(pfn = pgtable_alloc(mm)))
 			return NULL;
-		*slot = (pfn << PAGE_SHIFT) | PAGE_TABLE_DESC;
+		/* The allocation may have let a concurrent fault install one. */
+		spin_lock(&mm->page_table_lock);
+		if (pmd_none(*slot)) {
+			*slot = (pfn << PAGE_SHIFT) | PAGE_TABLE_DESC;
+			pfn = 0;
+		}
+		spin_unlock(&mm->page_table_lock);
+		if (pfn)
+			pgtable_free(mm, pfn);
 	}
 	if (!pmd_table(*slot))
 		return NULL;
@@ -122,16 +133,20 @@ static uint64_t level_end(uint64_t addr, uint64_t end, uint64_t size)
 
 static int walk_pte_range(pteval_t *pmd, uint64_t addr, uint64_t end, struct mm_walk *w)
 {
+	spinlock_t *ptl;
 	pteval_t *pte;
 	int err;
 
 	if (!pmd_table(*pmd))
 		return 0;
 	pte = table_entries(w->mm->machine, table_pfn(*pmd)) + pte_index(addr);
-	for (; addr != end; addr += PAGE_SIZE, pte++)
-		if (!pte_none(*pte) && (err = w->ops->pte_entry(pte, addr, w)))
-			return err;
-	return 0;
+	ptl = pte_lockptr(w->mm, pte);
+	spin_lock(ptl);
+	for (err = 0; addr != end && !err; addr += PAGE_SIZE, pte++)
+		if (!pte_none(*pte))
+			err = w->ops->pte_entry(pte, addr, w);
+	spin_unlock(ptl);
+	return err;
 }
 
 static int walk_pmd_range(pteval_t *pud, uint64_t addr, uint64_t end, struct mm_walk *w)

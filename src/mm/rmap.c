@@ -29,7 +29,16 @@ int anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma)
 		return -MMSIM_ENOMEM;
 	INIT_LIST_HEAD(&av->vmas);
 	av->id = mm->machine->next_anon_vma_id++;
+	av->rwsem = (struct rw_semaphore)RWSEM_INIT("anon_vma");
+	/* Two faults of one VMA may race here: the first to re-check wins. */
+	spin_lock(&mm->page_table_lock);
+	if (vma->anon_vma) {
+		spin_unlock(&mm->page_table_lock);
+		free(av);
+		return 0;
+	}
 	anon_vma_link(vma, av);
+	spin_unlock(&mm->page_table_lock);
 	return 0;
 }
 
@@ -53,8 +62,10 @@ void unlink_anon_vma(struct mmsim_machine *m, struct vm_area_struct *vma)
 	(void)m;
 	if (!av)
 		return;
+	down_write(&av->rwsem);
 	list_del(&vma->anon_vma_node);
 	vma->anon_vma = NULL;
+	up_write(&av->rwsem);
 	anon_vma_put(av);
 }
 
@@ -103,14 +114,20 @@ static int rmap_one(struct vm_area_struct *vma, struct page *p, uint64_t pfn, rm
 {
 	uint64_t addr;
 	pteval_t *ptep;
+	spinlock_t *ptl;
+	int ret;
 
 	if (p->index < vma->vm_pgoff || p->index - vma->vm_pgoff >= vma_pages(vma))
 		return 0;
 	addr = vma->vm_start + ((p->index - vma->vm_pgoff) << PAGE_SHIFT);
 	ptep = pte_offset(vma->vm_mm, addr);
-	if (!ptep || !pte_maps_pfn(*ptep, pfn))
+	if (!ptep)
 		return 0;
-	return fn(vma, addr, ptep, arg);
+	ptl = pte_lockptr(vma->vm_mm, ptep);
+	spin_lock(ptl);
+	ret = pte_maps_pfn(*ptep, pfn) ? fn(vma, addr, ptep, arg) : 0;
+	spin_unlock(ptl);
+	return ret;
 }
 
 /*
@@ -122,28 +139,32 @@ int rmap_walk(struct mmsim_machine *m, struct page *p, rmap_one_fn fn, void *arg
 {
 	uint64_t pfn = page_to_pfn(m, p);
 	struct list_head *pos, *n;
-	int ret;
+	int ret = 0;
 
 	if (!p->mapping)
 		return 0;
 	if (PageAnon(p)) {
 		struct anon_vma *av = page_anon_vma(p);
 
+		down_read(&av->rwsem);
 		list_for_each_safe(pos, n, &av->vmas) {
 			struct vm_area_struct *vma = list_entry(pos, struct vm_area_struct, anon_vma_node);
 
 			if ((ret = rmap_one(vma, p, pfn, fn, arg)))
-				return ret;
+				break;
 		}
+		up_read(&av->rwsem);
 	} else {
 		struct shmem_inode *in = (struct shmem_inode *)p->mapping;
 
+		down_read(&in->i_mmap_rwsem);
 		list_for_each_safe(pos, n, &in->i_mmap) {
 			struct vm_area_struct *vma = list_entry(pos, struct vm_area_struct, shared_node);
 
 			if ((ret = rmap_one(vma, p, pfn, fn, arg)))
-				return ret;
+				break;
 		}
+		up_read(&in->i_mmap_rwsem);
 	}
-	return 0;
+	return ret;
 }

@@ -27,6 +27,7 @@ struct shmem_inode *shmem_inode_create(struct mmsim_machine *m, const char *name
 		return NULL;
 	in->refcount = 1;
 	INIT_LIST_HEAD(&in->i_mmap);
+	in->i_mmap_rwsem = (struct rw_semaphore)RWSEM_INIT("i_mmap_rwsem");
 	snprintf(in->name, sizeof(in->name), "%s", name ? name : "");
 	in->anon_shared = anon;
 	in->id = m->next_inode_id++;

@@ -81,6 +81,7 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 	struct mmsim_machine *m = t->machine;
 	bool write = esr & ESR_ELx_WNR;
 	uint64_t addr = untag(far), need = write ? VM_WRITE : VM_ACCESS_FLAGS;
+	unsigned int flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
 	struct vm_area_struct *vma;
 	uint64_t alloc_failures;
 	vm_fault_t ret;
@@ -93,21 +94,39 @@ static enum fault_result do_page_fault(struct mmsim_task *t, uint64_t far, uint3
 		set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_OBJERR, addr);
 		return FAULT_SIGNAL;
 	}
-	vma = addr < TASK_SIZE ? vma_lookup(t->mm, addr) : NULL;
-	if (!vma) {
-		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_MAPERR, addr);
-		return FAULT_SIGNAL;
-	}
-	if (!(vma->vm_flags & need)) {
-		set_siginfo(si, MMSIM_SIGSEGV, MMSIM_SEGV_ACCERR, addr);
-		return FAULT_SIGNAL;
-	}
 	alloc_failures = m->oom_alloc_failures;
-	ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
-	/* Like arm64's do_page_fault: replay once with FAULT_FLAG_TRIED. */
-	if (ret & VM_FAULT_RETRY)
-		ret = handle_mm_fault(t, vma, addr, FAULT_FLAG_USER | FAULT_FLAG_TRIED |
-				      (write ? FAULT_FLAG_WRITE : 0));
+	/*
+	 * First under the VMA's own lock; if that is not possible or the
+	 * handler asks for a retry, under mmap_lock; once more with
+	 * FAULT_FLAG_TRIED.  handle_mm_fault() returns with the lock dropped.
+	 */
+	vma = addr < TASK_SIZE ? lock_vma_under_rcu(t->mm, addr) : NULL;
+	if (vma && (vma->vm_flags & need)) {
+		ret = handle_mm_fault(t, vma, addr, flags | FAULT_FLAG_VMA_LOCK);
+		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+			vma_end_read(vma);
+		if (!(ret & VM_FAULT_RETRY))
+			goto done;
+	} else if (vma) {
+		vma_end_read(vma);
+	}
+	for (int tries = 0; ; tries++) {
+		mmap_read_lock(t->mm);
+		vma = addr < TASK_SIZE ? vma_lookup(t->mm, addr) : NULL;
+		if (!vma || !(vma->vm_flags & need)) {
+			mmap_read_unlock(t->mm);
+			set_siginfo(si, MMSIM_SIGSEGV, vma ? MMSIM_SEGV_ACCERR : MMSIM_SEGV_MAPERR, addr);
+			return FAULT_SIGNAL;
+		}
+		ret = handle_mm_fault(t, vma, addr, flags);
+		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+			mmap_read_unlock(t->mm);
+		/* Like arm64's do_page_fault: replay once with FAULT_FLAG_TRIED. */
+		if (!(ret & VM_FAULT_RETRY) || tries)
+			break;
+		flags |= FAULT_FLAG_TRIED;
+	}
+done:
 	if (ret & VM_FAULT_BLOCKED)
 		return FAULT_BLOCKED;
 	if (ret & VM_FAULT_RETRY)
@@ -366,10 +385,36 @@ static __attribute__((noinline)) int store_slow(struct mmsim_task *t, uint64_t a
 	return err ? err : access_slow(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
 }
 
+/*
+ * In a run of task bodies an access is a scheduling point, and an access
+ * that must sleep in the kernel (a page under migration, a userfaultfd)
+ * sleeps there until another task made progress, then retries: the body
+ * never sees MMSIM_ACCESS_BLOCKED unless nothing could ever wake it.
+ */
+static __attribute__((noinline)) int access_in_run(struct mmsim_task *t, int kind, uint64_t addr,
+						   void *buf, int byte, uint64_t len,
+						   struct mmsim_siginfo *si)
+{
+	static const uint8_t dummy;
+	int ret;
+
+	sched_point(kind == ACCESS_LOAD ? "load" : "store");
+	ret = check_access_args(t, kind == ACCESS_FILL ? &dummy : buf, addr, len,
+				kind == ACCESS_LOAD ? "mmsim_load" : kind == ACCESS_STORE ? "mmsim_store" : "mmsim_fill");
+	if (ret)
+		return ret;
+	ret = access_slow(t, kind, addr, buf, byte, len, si);
+	while (ret == MMSIM_ACCESS_BLOCKED && sched_sleep("the page's migration or userfault"))
+		ret = mmsim_task_resume(t, si);
+	return ret;
+}
+
 int mmsim_load(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, struct mmsim_siginfo *si)
 {
 	uint8_t *host;
 
+	if (sched_current)
+		return access_in_run(t, ACCESS_LOAD, addr, dst, 0, len, si);
 	if (t && dst && (host = access_fast(t, addr, len, TLB_R))) {
 		if (len == 8)
 			memcpy(dst, host, 8);	/* one 64-bit load, the common case */
@@ -385,6 +430,8 @@ int mmsim_store(struct mmsim_task *t, uint64_t addr, const void *src, uint64_t l
 {
 	uint8_t *host;
 
+	if (sched_current)
+		return access_in_run(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
 	if (t && src && (host = access_fast(t, addr, len, TLB_W))) {
 		if (len == 8)
 			memcpy(host, src, 8);
@@ -400,6 +447,8 @@ int mmsim_fill(struct mmsim_task *t, uint64_t addr, int byte, uint64_t len, stru
 	static const uint8_t dummy;
 	int err;
 
+	if (sched_current)
+		return access_in_run(t, ACCESS_FILL, addr, NULL, byte, len, si);
 	if ((err = check_access_args(t, &dummy, addr, len, "mmsim_fill")))
 		return err;
 	return access_slow(t, ACCESS_FILL, addr, NULL, byte, len, si);
@@ -462,6 +511,8 @@ int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len, stru
 		if (chunk_end > end)
 			chunk_end = end;
 		if (!e) {
+			if (res == FAULT_BLOCKED && sched_sleep("the page's migration"))
+				continue;
 			if (res == FAULT_BLOCKED)
 				return seterr(-MMSIM_EAGAIN, "mmsim_set_tag: the page is being migrated; retry");
 			return MMSIM_ACCESS_SIGNAL;
@@ -487,7 +538,10 @@ int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag, struct
 		return err;
 	if (mte_deliver_async(t, si))
 		return MMSIM_ACCESS_SIGNAL;
-	e = translate(t, va, false, si, &res);
+	sched_point("ldg");
+	while (!(e = translate(t, va, false, si, &res)) && res == FAULT_BLOCKED &&
+	       sched_sleep("the page's migration"))
+		res = FAULT_FIXED;
 	if (!e) {
 		if (res == FAULT_BLOCKED)
 			return seterr(-MMSIM_EAGAIN, "mmsim_get_tag: the page is being migrated; retry");

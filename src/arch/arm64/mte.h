@@ -24,6 +24,7 @@
 #ifndef MMSIM_ARCH_ARM64_MTE_H
 #define MMSIM_ARCH_ARM64_MTE_H
 
+#include "kernel/locking.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +90,8 @@ struct mte_state {
 	uint64_t first_bad_tag_pfn;
 	uint64_t warned_once;           /* WARN_ONCE bits                          */
 	uint32_t race_fix_off;          /* MTE_FIX_OFF bits                        */
+	struct mutex tag_blocks_lock;   /* serialises reservations (not frees)     */
+	spinlock_t xa_lock;             /* tag_blocks_reserved and block refcounts */
 	mte_reserve_hook_fn reserve_hook;   /* test only                            */
 	void *reserve_hook_ctx;
 	/*

@@ -174,15 +174,22 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 	block_range(m, r, order, &nblocks, &inc);
 	if (nblocks > 64)
 		nblocks = 64;
-	/* R5: a concurrent fault already reserved for this page. */
-	if ((page->flags & PG_tag_storage_reserved) && !MTE_FIX_OFF(m, 5))
+	mutex_lock(&m->mte.tag_blocks_lock);
+	/* R5: check again under the mutex: a concurrent fault may have reserved. */
+	if ((page->flags & PG_tag_storage_reserved) && !MTE_FIX_OFF(m, 5)) {
+		mutex_unlock(&m->mte.tag_blocks_lock);
 		return 0;
+	}
 	/* R7: pin the blocks already reserved, so a concurrent free cannot drop them. */
+	spin_lock(&m->mte.xa_lock);
 	for (uint64_t i = 0; i < nblocks; i++) {
 		existed[i] = block_reserved(m, block + i * bs);
 		if (existed[i] && !MTE_FIX_OFF(m, 7))
 			pfn_to_page(m, block + i * bs)->refcount += inc;
 	}
+	spin_unlock(&m->mte.xa_lock);
+	/* Blocks pinned, new ones not yet taken: a concurrent free may run here. */
+	sched_point("reserve_metadata_storage: blocks pinned");
 	if (m->mte.reserve_hook)
 		m->mte.reserve_hook(m, m->mte.reserve_hook_ctx);
 	if (MTE_FIX_OFF(m, 7))
@@ -211,6 +218,7 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 		page[i].flags |= PG_tag_storage_reserved;
 	if (cur)
 		cur->memalloc_isolate = isolate_was;
+	mutex_unlock(&m->mte.tag_blocks_lock);
 	return 0;
 
 out_error:
@@ -222,6 +230,7 @@ out_error:
 	}
 	if (cur)
 		cur->memalloc_isolate = isolate_was;
+	mutex_unlock(&m->mte.tag_blocks_lock);
 	count_vm_events(m, METADATA_RESERVE_FAIL, bs);
 	TRACE(m, "mte:tag_block_reserve_fail", (int)m->this_cpu, -1, 0, pfn, order, "pfn=0x%llx ret=%d",
 	      (unsigned long long)pfn, ret);
@@ -258,6 +267,7 @@ void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned 
 			TRACE(m, "mte:erase_page_tags_by_pfn", (int)m->this_cpu, -1, 0, pfn + i, 0,
 			      "pfn=0x%llx", (unsigned long long)(pfn + i));
 	block_range(m, r, order, &nblocks, &inc);
+	spin_lock(&m->mte.xa_lock);
 	for (uint64_t i = 0; i < nblocks; i++) {
 		uint64_t b = block + i * r->block_size;
 
@@ -272,6 +282,7 @@ void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned 
 			      (unsigned long long)b);
 		}
 	}
+	spin_unlock(&m->mte.xa_lock);
 }
 
 /* ------------------------------------------------- fault on access (§4.4) */

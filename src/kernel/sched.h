@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel/sched.h - running task bodies concurrently: a deterministic
+ * scheduler (one task at a time, switching only at scheduling points, the
+ * seed choosing) and a parallel mode (one host thread per task).
+ *
+ * A scheduling point is every lock acquire and release (kernel/locking.h),
+ * every kernel entry, and every point annotated with sched_point() where
+ * Linux could be preempted or another CPU could run: between dropping and
+ * re-taking a page-table lock, around a migration and a tag reservation.
+ * Between two points a task runs alone, which is what makes one seed one
+ * interleaving.
+ */
+#ifndef MMSIM_KERNEL_SCHED_H
+#define MMSIM_KERNEL_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mmsim_machine;
+struct mmsim_task;
+struct sched;
+struct sched_thread;
+
+/*
+ * The task body running on this host thread, or NULL outside
+ * mmsim_run_tasks() (plain API calls run as they are called).
+ */
+extern _Thread_local struct sched_thread *sched_current;
+
+/* Slow halves, out of line: the inline tests below are all a caller pays. */
+void __sched_point(struct sched_thread *me, const char *why, const void *obj);
+void __sched_block(struct sched_thread *me, const char *why, const void *lock);
+bool __sched_deterministic(const struct sched_thread *me);
+
+/* A point where another task may run before this one goes on. */
+static inline void sched_point(const char *why)
+{
+	if (sched_current)
+		__sched_point(sched_current, why, NULL);
+}
+
+/* Is this a deterministic run, where locks are modelled and waits switch? */
+static inline bool sched_deterministic(void)
+{
+	return sched_current && __sched_deterministic(sched_current);
+}
+
+/*
+ * The current task sleeps in the kernel (a migration entry, a userfaultfd):
+ * it runs again once another task made progress.  Returns false when no
+ * other task can (nothing would ever wake it: the run is a deadlock).
+ */
+bool sched_sleep(const char *why);
+
+/* Wake tasks sleeping for progress: something they may wait for changed. */
+void sched_wake_sleepers(struct sched_thread *me);
+
+/* Spinlocks held: while nonzero, no other task on the same CPU may run. */
+void sched_preempt_disable(struct sched_thread *me);
+void sched_preempt_enable(struct sched_thread *me);
+
+/* Lock bookkeeping for the run's report: a lock held when a body returns is a bug. */
+void sched_lock_acquired(struct sched_thread *me, const void *lock, const char *name);
+void sched_lock_released(struct sched_thread *me, const void *lock);
+/* A waiter of lock may now take it. */
+void sched_unblock(struct sched_thread *me, const void *lock);
+
+/* Is a run of task bodies in progress on m (locks may be held legitimately)? */
+bool sched_in_run(struct mmsim_machine *m);
+
+/* Machine life cycle (kernel/machine.c). */
+int  sched_init(struct mmsim_machine *m);
+void sched_destroy(struct mmsim_machine *m);
+/* Threaded use of the API: kernel entry takes the machine lock (parallel mode). */
+void kernel_lock(struct mmsim_machine *m);
+void kernel_unlock(struct mmsim_machine *m);
+/* The task whose kernel work runs now (m->current), saved per body across switches. */
+void sched_set_current(struct mmsim_machine *m, struct mmsim_task *t);
+
+/* Chrome/Perfetto JSON trace of the run (kernel/trace_json.c). */
+struct trace_json;
+void trace_json_sched(struct mmsim_machine *m, const char *kind, int tid, int cpu, const char *why);
+void trace_json_close(struct mmsim_machine *m);
+
+#endif
