@@ -80,7 +80,7 @@ void __tsan_destroy_fiber(void *fiber);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #endif
 
-_Thread_local struct sched_thread *sched_current;
+_Thread_local struct sched_thread *sched_current __attribute__((tls_model("initial-exec")));
 
 enum thread_state { TS_RUNNABLE, TS_BLOCKED, TS_SLEEPING, TS_DONE };
 

@@ -27,7 +27,8 @@ struct sched_thread;
  * The task body running on this host thread, or NULL outside
  * mmsim_run_tasks() (plain API calls run as they are called).
  */
-extern _Thread_local struct sched_thread *sched_current;
+extern _Thread_local struct sched_thread *sched_current
+	__attribute__((tls_model("initial-exec")));	/* one load, no __tls_get_addr */
 
 /* Slow halves, out of line: the inline tests below are all a caller pays. */
 void __sched_point(struct sched_thread *me, const char *why, const void *obj);
