@@ -2,10 +2,11 @@
 /*
  * kernel/locking.c - spinlocks, mutexes and rw_semaphores (see locking.h).
  *
- * In a deterministic run each acquire is preceded, and each release
- * followed, by a scheduling point, and a task that finds the lock taken is
- * blocked on it until a release wakes it.  Everywhere else the lock only
- * records its owner: the machine lock already keeps the kernel to one task.
+ * In a run of task bodies each acquire is preceded, and each release
+ * followed, by a scheduling point, and a task that finds the lock taken
+ * waits until a release lets it in: the deterministic scheduler switches
+ * to another body, parallel mode lets another host thread take the machine
+ * lock.  Outside a run the lock only records its owner.
  */
 #include "kernel/locking.h"
 
@@ -20,7 +21,7 @@ static struct sched_thread *modelled(void)
 {
 	struct sched_thread *me = sched_current;
 
-	return me && __sched_deterministic(me) ? me : NULL;
+	return me;
 }
 
 static void released(struct sched_thread *me, const void *lock)

@@ -7,13 +7,13 @@
  * PMD lock (spinlock_t), zone->lock, the tag-block mutex, the folio lock.
  *
  * What a lock does depends on how the machine runs (kernel/sched.h):
- *  - plain calls and parallel mode: the kernel runs under the machine lock,
- *    one kernel entry at a time, so a lock here only records its owner.
- *    mmsim_check() then asserts that no lock is held between calls, which
- *    catches a path that forgot to unlock;
- *  - deterministic runs: acquire and release are scheduling points, and a
- *    task that finds the lock taken sleeps until the owner releases it, so
- *    every interleaving Linux's locking allows can be chosen, and no other.
+ *  - plain calls: one call at a time, so a lock here only records its
+ *    owner.  mmsim_check() then asserts that no lock is held between
+ *    calls, which catches a path that forgot to unlock;
+ *  - runs of task bodies (deterministic or parallel): acquire and release
+ *    are scheduling points, and a task that finds the lock taken waits
+ *    until the owner releases it, so every interleaving Linux's locking
+ *    allows can happen, and no other.
  *
  * Owner pointers are opaque: a sched_thread in a run, LOCK_NO_THREAD for a
  * plain call.

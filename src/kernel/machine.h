@@ -207,7 +207,6 @@ struct mmsim_machine {
 	/* Fault-on-access callbacks that broke the lock or reference rules.       */
 	uint64_t fault_contract_violations;
 	struct sched *sched;            /* task bodies and their runs (kernel/sched.c) */
-	bool threaded;                  /* parallel mode: kernel entry takes the lock */
 	uint64_t sched_steps;           /* scheduling points of every run so far      */
 	struct trace_json *trace_json;  /* the run's JSON trace, when one is written  */
 	/*

@@ -32,10 +32,12 @@
  *
  * Parallel mode
  * -------------
- * Each body runs on a host thread of its own, at the same time as the
- * others.  The kernel is entered under the machine lock (kernel_lock); user
- * accesses that hit the TLB run outside it, under their CPU's TLB lock,
- * which a TLB shootdown takes to wait for that CPU's acknowledgement.
+ * Each body runs on a host thread of its own.  The model runs under the
+ * machine lock, which a body gives up at every scheduling point: the same
+ * points, so the same atomic steps, as a deterministic run, but the host's
+ * scheduler chooses who goes next, and the kernel locks really wait.  What
+ * this does not give yet is kernel code running on two host CPUs at once:
+ * between two scheduling points only one body runs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -256,7 +258,6 @@ int mmsim_sched_set(struct mmsim_machine *m, const struct mmsim_sched_options *o
 		m->sched->opt.pct_depth = 3;
 	if (!m->sched->opt.max_steps)
 		m->sched->opt.max_steps = 1000000;
-	m->threaded = o->mode == MMSIM_SCHED_PARALLEL;
 	return 0;
 }
 
@@ -483,14 +484,35 @@ static void schedule_away(struct sched *s, struct sched_thread *me)
 	switch_fiber(s, me, next);
 }
 
+/*
+ * Parallel mode: the kernel runs under the machine lock, given up at each
+ * scheduling point so that another host thread's task may run there - the
+ * same points, and so the same atomic steps, as a deterministic run, with
+ * the host's scheduler choosing.  m->current belongs to whoever holds it.
+ */
+static void parallel_switch_point(struct sched *s)
+{
+	struct mmsim_machine *m = s->m;
+	struct mmsim_task *cur = m->current;
+	unsigned int cpu = m->this_cpu;
+
+	pthread_mutex_unlock(&s->kernel);
+	sched_yield();
+	pthread_mutex_lock(&s->kernel);
+	m->current = cur;
+	m->this_cpu = cpu;
+}
+
 void __sched_point(struct sched_thread *me, const char *why, const void *obj)
 {
 	struct sched *s = me->sched;
 	struct sched_thread *next;
 
 	(void)obj;
-	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC)
+	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
+		parallel_switch_point(s);
 		return;
+	}
 	if (++s->steps > s->opt.max_steps)
 		sched_fail(s, -MMSIM_ELOOP, "livelock: more than %llu scheduling points",
 			   (unsigned long long)s->opt.max_steps);
@@ -509,6 +531,10 @@ void __sched_block(struct sched_thread *me, const char *why, const void *lock)
 {
 	struct sched *s = me->sched;
 
+	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
+		parallel_switch_point(s);	/* the caller tests the lock again */
+		return;
+	}
 	me->state = TS_BLOCKED;
 	me->wait = lock;
 	me->wait_name = why;
@@ -548,9 +574,7 @@ bool sched_sleep(const char *why)
 	s = me->sched;
 	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
 		/* Parallel: let the others run, then try again. */
-		kernel_unlock(s->m);
-		sched_yield();
-		kernel_lock(s->m);
+		parallel_switch_point(s);
 		return true;
 	}
 	me->state = TS_SLEEPING;
@@ -640,11 +664,16 @@ static int run_deterministic(struct sched *s)
 static void *body_thread(void *arg)
 {
 	struct sched_thread *me = arg;
+	struct sched *s = me->sched;
 
+	pthread_mutex_lock(&s->kernel);
 	sched_current = me;
+	s->m->current = me->task;
+	s->m->this_cpu = me->task->cpu;
 	me->fn(me->task, me->arg);
 	me->state = TS_DONE;
 	sched_current = NULL;
+	pthread_mutex_unlock(&s->kernel);
 	return NULL;
 }
 
@@ -660,6 +689,7 @@ static int run_parallel(struct sched *s)
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(s->threads[i]->host, NULL);
+	s->m->current = NULL;
 	return err;
 }
 
@@ -700,20 +730,6 @@ bool sched_in_run(struct mmsim_machine *m)
 uint64_t mmsim_sched_steps(struct mmsim_machine *m)
 {
 	return m ? m->sched_steps : 0;
-}
-
-/* ------------------------------------------------------- the machine lock */
-
-void kernel_lock(struct mmsim_machine *m)
-{
-	if (m->threaded)
-		pthread_mutex_lock(&m->sched->kernel);
-}
-
-void kernel_unlock(struct mmsim_machine *m)
-{
-	if (m->threaded)
-		pthread_mutex_unlock(&m->sched->kernel);
 }
 
 void sched_set_current(struct mmsim_machine *m, struct mmsim_task *t)

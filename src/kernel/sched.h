@@ -74,9 +74,6 @@ bool sched_in_run(struct mmsim_machine *m);
 /* Machine life cycle (kernel/machine.c). */
 int  sched_init(struct mmsim_machine *m);
 void sched_destroy(struct mmsim_machine *m);
-/* Threaded use of the API: kernel entry takes the machine lock (parallel mode). */
-void kernel_lock(struct mmsim_machine *m);
-void kernel_unlock(struct mmsim_machine *m);
 /* The task whose kernel work runs now (m->current), saved per body across switches. */
 void sched_set_current(struct mmsim_machine *m, struct mmsim_task *t);
 

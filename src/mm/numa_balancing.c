@@ -35,7 +35,7 @@
  *
  * What is modelled and what is not
  * ---------------------------------
- *  - Locks: the model is single-threaded, so the PT lock is implicit.  The
+ *  - Locks: the PT lock is taken where the fault commits (mm/memory.c).  The
  *    fault lock is tracked in struct vm_fault only to check the callback
  *    contract (mm/fault_on_access.h); breaches are counted in
  *    machine->fault_contract_violations and logged, never fatal.
