@@ -345,8 +345,23 @@ void copy_highpage(struct mmsim_machine *m, struct page *to, struct page *from)
 	uint8_t buf[MTE_PAGE_TAG_STORAGE_SIZE];
 
 	memcpy(page_address(m, to), page_address(m, from), PAGE_SIZE);
-	if (!m->mte.supported || !(from->flags & PG_mte_tagged))
+	if (!m->mte.supported)
 		return;
+	if (!(from->flags & PG_mte_tagged)) {
+		uint8_t *saved;
+
+		/*
+		 * Tags still waiting under from's PFN (it was copied or swapped
+		 * in without storage and not mapped tagged since) go along with
+		 * the data, or a second migration - compaction moving the page
+		 * again, alloc_contig_range emptying a tag block - loses them.
+		 * The seed as written (mte_fixes=off) leaves them behind.
+		 */
+		if (m->mte.fixed && storage_enabled(m) &&
+		    (saved = tagbuf_load(&m->mte.tags_by_pfn, page_to_pfn(m, from))))
+			tagbuf_store(&m->mte.tags_by_pfn, page_to_pfn(m, to), saved);
+		return;
+	}
 	mte_copy_tags_out(m, from, buf);
 	/* R1/R3: without the fix the tags go where the destination's tags live, reserved or not. */
 	if (!page_tag_writable(m, to) && !MTE_FIX_OFF(m, 1) && !MTE_FIX_OFF(m, 3)) {
