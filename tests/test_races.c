@@ -930,10 +930,13 @@ TEST(races_r08_fatal_signal_fix_off)
  * 7, before the flag is raised) and at each mte:dcache_inval_poc event
  * (step 9, a block just taken).
  *
- * Modelled: the flag, its save and restore.  Not modelled: compaction and
- * the two too_many_isolated() that read the flag - so the livelock the
- * flag prevents cannot happen here, with or without it; with
- * mte_race_fix_off=R9 the test only shows the flag is not raised.
+ * Modelled: the flag, its save and restore, and the two
+ * too_many_isolated() that read it (mm/compaction.c, mm/vmscan.c; §8.3
+ * item 53 in tests/test_compaction.c).  The livelock itself needs a
+ * compaction isolating sources while alloc_contig_range isolates the tag
+ * pages; the model's alloc_contig_range migrates page by page without
+ * isolating from the LRU, so with mte_race_fix_off=R9 the test only shows
+ * the flag is not raised.
  */
 struct r9 {
 	struct mmsim_task *t;
@@ -1007,15 +1010,15 @@ TEST(races_r09_memalloc_isolate_fix_off)
 
 /*
  * R10: the seed's compaction reserved tag storage from
- * isolate_freepages_block, with the zone lock held and preemption off.
- * Not modelled: the model has no compaction (the seed's next version
- * dropped reservation there), so there is nothing to switch and
- * mte_race_fix_off=R10 changes nothing.  What exists, and is tested: a
- * reservation runs only after the allocator took the page off the free
- * lists (get_page_from_freelist after rmqueue: where Linux has dropped the
- * zone lock) or from the METADATA_NONE fault, in a task's context.  At
- * every reservation (the hook) each zone's free lists agree with its free
- * count: no free-list operation is under way.
+ * isolate_freepages_block, with the zone lock held and preemption off; the
+ * next version dropped it.  mte_race_fix_off=R10 restores it, and the
+ * reservation's !preemptible() warning fires (§8.3 item 60,
+ * tests/test_compaction.c).  With the fix, tested here: a reservation runs
+ * only after the allocator took the page off the free lists
+ * (get_page_from_freelist after rmqueue: where Linux has dropped the zone
+ * lock) or from the METADATA_NONE fault, in a task's context.  At every
+ * reservation (the hook) each zone's free lists agree with its free count:
+ * no free-list operation is under way.
  */
 struct r10 {
 	struct mmsim_machine *m;

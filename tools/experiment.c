@@ -19,9 +19,9 @@
  *                ("late-tagged") and turned PROT_MTE in step 4.
  *   2. pressure  a fifth process maps MemTotal of untagged memory, fills in
  *                its page tables first (one store every 2 MiB, so that the
- *                model, which has no compaction in the allocation slow path,
- *                does not run out of unmovable pages for page tables before
- *                the data pages are used up) and then writes page after page
+ *                model, which like Linux never compacts for an order-0
+ *                request, does not run out of unmovable pages for page
+ *                tables before the data pages are used up) and then writes page after page
  *                until the first OOM kill.  "Usable memory" is the anonymous
  *                memory held by all processes just before it (to 256 KiB).
  *   3. refill    the pressure process is gone (it is the largest, so the OOM

@@ -6,7 +6,7 @@
  * a fixed order, so the run stays deterministic.  mmsim_run_daemon() runs
  * one pass on demand.
  */
-#include "mm/internal.h"
+#include "mm/compaction.h"
 #include "mm/swap.h"
 #include "mm/fault_on_access.h"
 
@@ -14,6 +14,7 @@ struct daemon {
 	const char *name;
 	uint64_t period_ns;             /* 0: only on demand                      */
 	int (*run)(struct mmsim_machine *m);
+	int (*tick)(struct mmsim_machine *m);   /* periodic form, if not run    */
 };
 
 static int not_built(struct mmsim_machine *m)
@@ -23,10 +24,14 @@ static int not_built(struct mmsim_machine *m)
 }
 
 static const struct daemon daemons[] = {
-	{ "kswapd",     10000000, kswapd_run },	/* every 10 ms: mm/vmscan.c */
-	{ "khugepaged", 0, not_built },
-	{ "kcompactd",  0, not_built },
-	{ "numa_scan",  NUMA_SCAN_PERIOD_NS, task_numa_work },
+	{ "kswapd",     10000000, kswapd_run, NULL },	/* every 10 ms: mm/vmscan.c */
+	{ "khugepaged", 0, not_built, NULL },
+	/*
+	 * mm/compaction.c: looks every 10 ms for a wakeup or an expired
+	 * timeout (500 ms); on demand it runs as if its timeout expired.
+	 */
+	{ "kcompactd",  10000000, kcompactd_run, kcompactd_tick },
+	{ "numa_scan",  NUMA_SCAN_PERIOD_NS, task_numa_work, NULL },
 };
 #define NR_DAEMONS (sizeof(daemons) / sizeof(daemons[0]))
 
@@ -76,7 +81,7 @@ int mmsim_advance(struct mmsim_machine *m, uint64_t ns)
 			break;
 		if (m->now < next)
 			m->now = next;
-		daemons[which].run(m);
+		(daemons[which].tick ? daemons[which].tick : daemons[which].run)(m);
 		m->daemon_last[which] = m->now;
 	}
 	if (m->now < end)

@@ -15,7 +15,7 @@
 
 #include "boot/devicetree.h"
 #include "kernel/sched.h"
-#include "mm/internal.h"
+#include "mm/compaction.h"
 
 #define MAX_PHYS_SPAN (1ULL << 40)      /* what one host mapping may cover */
 #define ZONE_DMA_LIMIT_PFN ((4ULL << 30) >> PAGE_SHIFT)
@@ -42,6 +42,8 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->thp_enabled = 2;
 	m->thp_defrag = 3;		/* madvise */
 	m->thp_use_zero_page = 1;
+	m->extfrag_threshold = 500;
+	m->compaction_proactiveness = 20;
 	m->mte.supported = true;
 	m->mte.policy = TS_POLICY_RFC_V1;
 	m->mte.tag_blocks_lock = (struct mutex)MUTEX_INIT("tag_blocks_lock");
@@ -468,6 +470,8 @@ static int machine_boot(struct mmsim_machine *m, const struct mmsim_options *o)
 		return ret;
 	if ((ret = mte_tag_storage_activate(m)))
 		return ret;
+	if ((ret = kcompactd_init(m)))
+		return ret;
 	{
 		uint64_t physpages = 0;
 
@@ -527,6 +531,7 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 	task_free_all(m);
 	pins_free_all(m);
 	swap_exit(m);
+	kcompactd_exit(m);
 	tagbuf_free_all(&m->mte.tags_by_pfn);
 	tagbuf_free_all(&m->mte.tags_by_swp_entry);
 	if (m->mte.hidden_tags)

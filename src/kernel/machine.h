@@ -26,6 +26,7 @@
 
 struct dt_machine;
 struct fault_on_access_test_hook;
+struct capture_control;
 
 /*
  * Simulated cost of each operation, in ns.  Defaults approximate what an
@@ -95,6 +96,14 @@ struct mmsim_task {
 	bool mte_async_entered;         /* ... and the kernel was entered since      */
 	bool fatal_signal_pending;      /* SIGKILL queued, not yet acted on          */
 	bool memalloc_isolate;          /* PF_MEMALLOC_ISOLATE (0x00010000)          */
+	/*
+	 * Direct compaction (mm/compaction.c): the capture control of the one
+	 * under way, which takes a block of its order as soon as a free forms
+	 * one (NULL: none); and compact_zone() runs under way, during which an
+	 * allocation neither reclaims nor compacts (PF_MEMALLOC: no recursion).
+	 */
+	struct capture_control *capture_control;
+	unsigned int compacting;
 	int mempolicy_mode;             /* set_mempolicy()                           */
 	uint64_t mempolicy_nodes;
 	unsigned int il_next;           /* next node for MPOL_INTERLEAVE            */
@@ -187,6 +196,8 @@ struct mmsim_machine {
 	int thp_enabled;                /* 0 never, 1 madvise, 2 always             */
 	int thp_defrag;
 	int thp_use_zero_page;
+	int extfrag_threshold;          /* vm.extfrag_threshold (0..1000)          */
+	int compaction_proactiveness;   /* vm.compaction_proactiveness (0..100)    */
 	char bootargs[1024];
 
 	/* Events and the kernel log. */
@@ -202,6 +213,12 @@ struct mmsim_machine {
 	/* What "current" is: the task on whose behalf the model runs now. */
 	struct mmsim_task *current;
 	unsigned int this_cpu;
+	/*
+	 * The compaction state of a context with no task current (kcompactd,
+	 * plain kernel calls); a task has its own (struct mmsim_task).
+	 */
+	struct capture_control *capture_control;
+	unsigned int compacting;
 	int64_t bad_pages;              /* pages freed in a bad state (BUG)         */
 	bool dying;                     /* mmsim_machine_destroy in progress        */
 	/* Fault-on-access callbacks that broke the lock or reference rules.       */

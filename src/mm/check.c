@@ -21,6 +21,8 @@
  *     page tables grant now.
  *  6. VMAs: sorted, disjoint, aligned, linked on their anon_vma and inode.
  *  7. Counters: rss per mm, anon/file/shmem/pagetable/LRU per node.
+ *  8. Compaction (compaction_check): nothing isolated or captured between
+ *     runs, isolation counters, scanner positions, deferral, kcompactd.
  *
  * It costs time proportional to the memory in use (free blocks are skipped
  * whole), so tests can afford it after every step.
@@ -30,7 +32,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "mm/internal.h"
+#include "mm/compaction.h"
 #include "mm/swap.h"
 
 #define MAX_PROBLEMS 24
@@ -466,8 +468,9 @@ static void check_frames(struct checker *c)
 		}
 		if (p->flags & PG_table)
 			c->node_tables[p->nid]++;
-		if (p->flags & PG_lru) {
-			c->node_lru[p->nid]++;
+		/* A page isolated for migration is a user page off the LRU. */
+		if (p->flags & (PG_lru | PG_isolated)) {
+			c->node_lru[p->nid] += !!(p->flags & PG_lru);
 			check_user_page(c, p);
 		} else if (p->mapcount || c->maps[pfn - m->min_pfn]) {
 			problem(c, "pfn 0x%llx: mapped but not a user page (flags 0x%x)", PFN(c, p), p->flags);
@@ -597,6 +600,9 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 	if (report && len)
 		c.off = strlen(report);
 	c.problems += mte_check(m, c.out, c.len);
+	if (c.out)
+		c.off = strlen(c.out);
+	c.problems += compaction_check(m, c.out, c.len);
 	if (c.out)
 		c.off = strlen(c.out);
 	scratch_free(m, c.maps);

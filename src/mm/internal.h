@@ -59,6 +59,17 @@ static inline int gfp_migratetype(gfp_t gfp)
 }
 
 /* ------------------------------------------------------- page_alloc.c */
+/*
+ * alloc_flags: the special free lists an allocation may use (CMA; the
+ * RFC v1 METADATA lists, §2.2).
+ */
+#define ALLOC_CMA            0x80U
+#define ALLOC_FROM_METADATA  0x400U
+unsigned int gfp_to_alloc_flags(struct mmsim_machine *m, gfp_t gfp);
+bool __zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark,
+			 unsigned int alloc_flags);
+/* Nodes in the order an allocation preferring nid tries them; returns how many. */
+int  node_order(struct mmsim_machine *m, int nid, int *order);
 int  page_alloc_init(struct mmsim_machine *m);
 struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned int order);
 void __free_pages(struct mmsim_machine *m, struct page *page, unsigned int order);

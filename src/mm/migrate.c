@@ -69,8 +69,16 @@ int migrate_folio_unmap(struct mmsim_machine *m, struct page *src)
 	struct unmap_arg a = { m, src };
 	bool exclusive = src->flags & PG_anon_exclusive;
 
-	if (!page_is_movable(m, src) || src->refcount != expected_refs(src))
+	/*
+	 * A page compaction isolated from the LRU is its to move: no one else
+	 * may (alloc_contig_range finds it busy), but its migration may.
+	 */
+	if (src->flags & PG_isolated) {
+		if (src->pincount || src->refcount != expected_refs(src))
+			return -MMSIM_EAGAIN;
+	} else if (!page_is_movable(m, src) || src->refcount != expected_refs(src)) {
 		return -MMSIM_EAGAIN;
+	}
 	rmap_walk(m, src, install_migration_entry, &a);
 	if (exclusive)
 		src->flags |= PG_anon_exclusive;	/* remembered for the new page */

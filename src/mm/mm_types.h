@@ -133,6 +133,20 @@ struct zone {
 	uint8_t *pageblock_mt;       /* migratetype of each pageblock of the span  */
 	struct per_cpu_pages pcp[MAX_CPUS];
 	spinlock_t lock;             /* zone->lock: the buddy free lists            */
+	/* Compaction (mm/compaction.c). */
+	uint8_t *pageblock_skip;     /* PB_migrate_skip of each pageblock: nothing */
+	                             /* to isolate there lately, scanners pass by */
+	uint64_t compact_cached_free_pfn;       /* where the free scanner resumes */
+	uint64_t compact_cached_migrate_pfn[2]; /* ... the migrate scanner: [0] */
+	                                        /* async, [1] sync              */
+	uint64_t compact_init_migrate_pfn;      /* lowest source block and      */
+	uint64_t compact_init_free_pfn;         /* highest target block found   */
+	                                        /* at the last skip-hint reset  */
+	unsigned int compact_considered;        /* attempts since deferral began */
+	unsigned int compact_defer_shift;       /* skip up to 1 << shift of them */
+	int compact_order_failed;               /* lowest order that failed      */
+	bool compact_blockskip_flush;           /* scanners met in direct        */
+	                                        /* compaction: kswapd resets hints */
 };
 
 static inline bool populated_zone(const struct zone *z) { return z->present_pages != 0; }
@@ -146,6 +160,13 @@ struct pglist_data {
 	int64_t  vm_stat[NR_VM_NODE_STAT_ITEMS];
 	int64_t  numa_stat[NR_VM_NUMA_EVENT_ITEMS];
 	int distance[MAX_NUMNODES];
+	/* kswapd and kcompactd wakeups (mm/vmscan.c, mm/compaction.c). */
+	int kswapd_order;               /* highest order kswapd was woken for    */
+	int kswapd_highest_zoneidx;     /* ... and the highest zone it may use   */
+	int kcompactd_max_order;        /* woken for this order; 0 = asleep      */
+	int kcompactd_highest_zoneidx;  /* highest zone of the wakeups           */
+	bool proactive_compact_trigger; /* vm.compaction_proactiveness written   */
+	uint64_t kcompactd_next_proactive; /* when the proactive timeout expires */
 };
 
 /* ------------------------------------------------------ address spaces */

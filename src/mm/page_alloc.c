@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mm/internal.h"
+#include "mm/compaction.h"
 
 static const int fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
 	[MIGRATE_UNMOVABLE]   = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
@@ -111,6 +111,9 @@ static void __free_one_page_to(struct mmsim_machine *m, struct zone *z, uint64_t
 		uint64_t buddy_pfn = pfn ^ (1ULL << order);
 		struct page *buddy;
 
+		/* A direct compactor waiting for this order takes the block as it forms. */
+		if (*current_capture_control(m) && compaction_capture(m, z, pfn, order, mt))
+			return;
 		if (!pfn_valid(m, buddy_pfn))
 			break;
 		buddy = pfn_to_page(m, buddy_pfn);
@@ -360,15 +363,38 @@ static struct page *__rmqueue_fallback(struct mmsim_machine *m, struct zone *z,
 }
 
 /*
- * alloc_flags: which special free lists an allocation may use.  CMA is for
- * movable allocations (never tagged ones under the cma policy: tag storage
- * cannot hold its own tags there); MIGRATE_METADATA is for untagged movable
- * allocations with tag storage enabled, and only as a last resort (§2.2).
+ * find_suitable_fallback - the first type migratetype falls back to that has
+ * a free block on area; with only_stealable, only a type whose pageblock
+ * the request would claim.  -1 if none.  (Compaction asks it whether a
+ * request can already be served.)
  */
-#define ALLOC_CMA            0x80U
-#define ALLOC_FROM_METADATA  0x400U
+int find_suitable_fallback(struct free_area *area, unsigned int order, int migratetype,
+			   bool only_stealable, bool *can_steal)
+{
+	*can_steal = false;
+	if (!area->nr_free || migratetype >= MIGRATE_PCPTYPES)
+		return -1;
+	for (int i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		int fmt = fallbacks[migratetype][i];
 
-static unsigned int gfp_to_alloc_flags(struct mmsim_machine *m, gfp_t gfp)
+		if (list_empty(&area->free_list[fmt]))
+			continue;
+		if (can_steal_fallback(order, migratetype))
+			*can_steal = true;
+		if (!only_stealable || *can_steal)
+			return fmt;
+	}
+	return -1;
+}
+
+/*
+ * alloc_flags (mm/internal.h): which special free lists an allocation may
+ * use.  CMA is for movable allocations (never tagged ones under the cma
+ * policy: tag storage cannot hold its own tags there); MIGRATE_METADATA is
+ * for untagged movable allocations with tag storage enabled, and only as a
+ * last resort (§2.2).
+ */
+unsigned int gfp_to_alloc_flags(struct mmsim_machine *m, gfp_t gfp)
 {
 	unsigned int flags = 0;
 
@@ -463,6 +489,16 @@ void drain_all_pages(struct mmsim_machine *m)
 		}
 }
 
+/* This CPU's pcp pages of z back to the buddy (Linux's drain_local_pages(zone)). */
+void drain_local_pages(struct mmsim_machine *m, struct zone *z)
+{
+	struct per_cpu_pages *pcp = &z->pcp[m->this_cpu];
+
+	spin_lock(&pcp->lock);
+	free_pcppages_bulk(m, z, pcp, pcp->count);
+	spin_unlock(&pcp->lock);
+}
+
 static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int mt,
 				    unsigned int alloc_flags)
 {
@@ -519,8 +555,8 @@ static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned in
  * and does it have a block big enough?  Linux's __zone_watermark_ok without
  * the high-atomic and ALLOC_* refinements.
  */
-static bool __zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark,
-				unsigned int alloc_flags)
+bool __zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark,
+			 unsigned int alloc_flags)
 {
 	int64_t free = z->vm_stat[NR_FREE_PAGES] - ((1L << order) - 1);
 
@@ -595,6 +631,38 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 	}
 }
 
+/* Compaction's name for it: a block taken off the lists becomes allocated. */
+void post_alloc_hook(struct mmsim_machine *m, struct page *p, unsigned int order, gfp_t gfp)
+{
+	prep_new_page(m, p, order, gfp);
+}
+
+/*
+ * __isolate_free_page - take the free block at page off the buddy lists for
+ * compaction, if the zone stays above its min watermark (METADATA and CMA
+ * pages count, §2.5).  The caller holds zone->lock.  A block of at least half a pageblock turns its
+ * ordinary pageblocks MOVABLE, as the pages will hold movable data.
+ * Returns the number of pages taken, 0 if none.  The pages are left free
+ * (refcount 0, not PG_buddy): post_alloc_hook() makes them allocated.
+ */
+unsigned int __isolate_free_page(struct mmsim_machine *m, struct page *page, unsigned int order)
+{
+	uint64_t pfn = page_to_pfn(m, page);
+	struct zone *z = page_zone(m, page);
+	int mt = get_pageblock_migratetype(m, pfn);
+
+	if (mt != MIGRATE_ISOLATE &&
+	    !__zone_watermark_ok(z, 0, z->watermark[WMARK_MIN] + (1ULL << order),
+				 ALLOC_CMA | ALLOC_FROM_METADATA))
+		return 0;
+	del_page_from_free_list(z, page, order, mt);
+	if (order >= pageblock_order - 1)
+		for (uint64_t pb = pfn; pb < pfn + (1ULL << order); pb += pageblock_nr_pages)
+			if (migratetype_is_mergeable(get_pageblock_migratetype(m, pb)))
+				move_freepages_block(m, pb, MIGRATE_MOVABLE);
+	return 1U << order;
+}
+
 static const enum vm_event_item pgalloc_event[MAX_NR_ZONES] = {
 	PGALLOC_DMA, PGALLOC_NORMAL, PGALLOC_MOVABLE,
 };
@@ -605,7 +673,7 @@ int numa_node_of_cpu(struct mmsim_machine *m, unsigned int cpu)
 }
 
 /* Nodes in the order an allocation preferring nid tries them: nearest first. */
-static int node_order(struct mmsim_machine *m, int nid, int *order)
+int node_order(struct mmsim_machine *m, int nid, int *order)
 {
 	int n = 0;
 
@@ -680,11 +748,150 @@ static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp
 }
 
 /*
+ * wake_all_kswapds - a request failed the low watermark: note the order for
+ * each node's kswapd (which runs on its period, mm/vmscan.c).  A node that
+ * is balanced for the order at its high watermark, yet could not serve the
+ * request, is fragmented rather than short of memory: kswapd has nothing
+ * to do there, and a request that will not compact itself wakes kcompactd
+ * (Linux's wakeup_kswapd).
+ */
+static void wake_all_kswapds(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned int order)
+{
+	int nodes[MAX_NUMNODES], nr = node_order(m, nid, nodes);
+	int highest = (gfp & __GFP_MOVABLE) ? ZONE_MOVABLE : ZONE_NORMAL;
+
+	if (gfp & __GFP_THISNODE)
+		nr = 1;
+	for (int i = 0; i < nr; i++) {
+		struct pglist_data *pgdat = &m->nodes[nodes[i]];
+		bool balanced = false;
+
+		if (pgdat->kswapd_order < (int)order)
+			pgdat->kswapd_order = (int)order;
+		if (pgdat->kswapd_highest_zoneidx < highest)
+			pgdat->kswapd_highest_zoneidx = highest;
+		for (int zi = 0; zi <= highest; zi++) {
+			struct zone *z = &pgdat->node_zones[zi];
+
+			/* As pgdat_balanced(): free CMA and METADATA pages do not count. */
+			balanced |= populated_zone(z) && __zone_watermark_ok(z, order, z->watermark[WMARK_HIGH], 0);
+		}
+		if (balanced && !(gfp & __GFP_DIRECT_RECLAIM))
+			wakeup_kcompactd(m, pgdat, (int)order, highest);
+	}
+}
+
+/*
+ * __alloc_pages_direct_compact - compact for this request, then take the
+ * page compaction captured or try the free lists again.  compact_stall
+ * counts every attempt that compacted at least one zone; compact_success
+ * and compact_fail say whether the request was then served.  A captured
+ * page of a tagged request needs its tag storage like any other (§3.3 2):
+ * when that fails it goes back to the tail of its free list.
+ */
+static struct page *__alloc_pages_direct_compact(struct mmsim_machine *m, int nid, gfp_t gfp,
+						 unsigned int order, enum compact_priority prio,
+						 enum compact_result *result)
+{
+	struct page *page = NULL;
+
+	if (!order)
+		return NULL;
+	*result = try_to_compact_pages(m, nid, gfp, order, gfp_to_alloc_flags(m, gfp), prio, &page);
+	if (*result == COMPACT_SKIPPED)
+		return NULL;
+	count_vm_event(m, COMPACTSTALL);
+	if (page && m->mte.storage_enabled && (gfp & __GFP_TAGGED) &&
+	    reserve_metadata_storage(m, page, order, gfp)) {
+		uint64_t pfn = page_to_pfn(m, page);
+		struct zone *z = page_zone(m, page);
+
+		spin_lock(&z->lock);
+		__free_one_page_to(m, z, pfn, order, get_pageblock_migratetype(m, pfn), true);
+		spin_unlock(&z->lock);
+		page = NULL;
+	}
+	if (page)
+		prep_new_page(m, page, order, gfp);
+	else
+		page = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
+	if (page) {
+		compaction_defer_reset(page_zone(m, page), (int)order, true);
+		count_vm_event(m, COMPACTSUCCESS);
+		return page;
+	}
+	count_vm_event(m, COMPACTFAIL);
+	return NULL;
+}
+
+/*
+ * should_compact_retry, simplified: a non-costly request whose compaction
+ * did not end in success retries at the next harder priority, until the
+ * hardest one has been tried.
+ */
+static bool should_compact_retry(unsigned int order, enum compact_result result,
+				 enum compact_priority *prio)
+{
+	enum compact_priority min = order > PAGE_ALLOC_COSTLY_ORDER ? MIN_COMPACT_COSTLY_PRIORITY
+								    : MIN_COMPACT_PRIORITY;
+
+	if (!order || result == COMPACT_SUCCESS || *prio <= min)
+		return false;
+	(*prio)--;
+	return true;
+}
+
+/*
+ * __alloc_pages_slowpath - the request failed its low watermark.  In
+ * Linux's order: wake kswapd; try the min watermark; a costly request
+ * (order > 3), or a high-order one that is not movable, compacts first
+ * (asynchronously: it may well have enough free pages, only scattered);
+ * then rounds of direct reclaim, each followed by direct compaction for
+ * order > 0.  A costly request gives up after one round (the model has no
+ * __GFP_RETRY_MAYFAIL); the others retry while reclaim makes progress or
+ * compaction can try harder.  Failing all that returns NULL and the caller
+ * handles it (the fault path invokes the OOM killer).
+ */
+static struct page *__alloc_pages_slowpath(struct mmsim_machine *m, int nid, gfp_t gfp,
+					   unsigned int order)
+{
+	/* Inside compaction (PF_MEMALLOC) an allocation may not recurse into it. */
+	bool can_direct_reclaim = (gfp & __GFP_DIRECT_RECLAIM) && !*current_compacting(m);
+	bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
+	enum compact_priority prio = INIT_COMPACT_PRIORITY;
+	enum compact_result result = COMPACT_SKIPPED;
+	struct page *p;
+
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		wake_all_kswapds(m, nid, gfp, order);
+	p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
+	if (p)
+		return p;
+	if (can_direct_reclaim && order && (costly_order || gfp_migratetype(gfp) != MIGRATE_MOVABLE)) {
+		p = __alloc_pages_direct_compact(m, nid, gfp, order, prio, &result);
+		if (p)
+			return p;
+	}
+	if (!can_direct_reclaim)
+		return NULL;
+	for (int i = 0; i < 16; i++) {
+		uint64_t progress = try_to_free_pages(m, nid, order);
+
+		if (progress && (p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN)))
+			return p;
+		p = __alloc_pages_direct_compact(m, nid, gfp, order, prio, &result);
+		if (p || costly_order)
+			return p;
+		if (!progress && !should_compact_retry(order, result, &prio))
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
  * alloc_pages_node - allocate 2^order frames, preferring node nid (-1: the
- * current CPU's node).  The fast path obeys the low watermark; the slow path
- * may dig down to the min watermark.  The model has no direct reclaim yet, so
- * failing both returns NULL and the caller handles it (the fault path invokes
- * the OOM killer).
+ * current CPU's node).  The fast path obeys the low watermark; the slow
+ * path (above) may dig down to the min watermark, reclaim and compact.
  */
 struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsigned int order)
 {
@@ -697,12 +904,10 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 	charge(m, COST_PAGE_ALLOC);
 	p = get_page_from_freelist(m, nid, gfp, order, WMARK_LOW);
 	if (!p)
-		p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
-	/* Direct reclaim, then try again, before the caller goes OOM. */
-	for (int i = 0; i < 16 && !p && (gfp & __GFP_DIRECT_RECLAIM) && try_to_free_pages(m, nid, order); i++)
-		p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
+		p = __alloc_pages_slowpath(m, nid, gfp, order);
 	/* Where Linux would now kill (__alloc_pages_may_oom): the fault handler does. */
-	if (!p && (gfp & __GFP_DIRECT_RECLAIM) && order <= PAGE_ALLOC_COSTLY_ORDER)
+	if (!p && (gfp & __GFP_DIRECT_RECLAIM) && order <= PAGE_ALLOC_COSTLY_ORDER &&
+	    !*current_compacting(m))	/* PF_MEMALLOC never OOM-kills */
 		m->oom_alloc_failures++;
 	if (p)
 		TRACE(m, "kmem:mm_page_alloc", (int)m->this_cpu, m->current ? m->current->pid : -1, 0,

@@ -94,6 +94,8 @@ bool add_to_swap(struct mmsim_machine *m, struct page *p);
 
 /* ---------------------------------------------------------- vmscan.c */
 int  kswapd_run(struct mmsim_machine *m);
+/* vmscan's too_many_isolated() (§3.8): exported for the tests. */
+bool vmscan_too_many_isolated(struct mmsim_machine *m, int nid, bool kswapd, gfp_t gfp);
 int  madvise_cold_or_pageout(struct vm_area_struct *v, uint64_t start, uint64_t end, bool pageout);
 
 /* ------------------------------------------------ arch/arm64/mteswap.c */

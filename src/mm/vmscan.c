@@ -29,6 +29,7 @@
  * user-page allocations ask for), pswpout per page written.
  */
 #include "mm/swap.h"
+#include "mm/compaction.h"
 
 enum reclaimer { RECLAIM_KSWAPD, RECLAIM_DIRECT, RECLAIM_MADVISE };
 
@@ -201,6 +202,26 @@ static bool can_reclaim_anon_pages(struct mmsim_machine *m)
 	return swap_device(m) && m->swap->inuse_pages < m->swap->pages;
 }
 
+/*
+ * too_many_isolated - reclaim's test: more anon pages isolated (by
+ * compaction) than inactive ones (an eighth of them when the caller may do
+ * I/O) makes direct reclaim wait.  Never kswapd, nor a task taking tag
+ * blocks (§3.8 PF_MEMALLOC_ISOLATE, checked after kswapd as in the seed).
+ */
+bool vmscan_too_many_isolated(struct mmsim_machine *m, int nid, bool kswapd, gfp_t gfp)
+{
+	struct pglist_data *pg = &m->nodes[nid];
+	int64_t inactive = pg->vm_stat[NR_INACTIVE_ANON];
+
+	if (kswapd)
+		return false;
+	if (m->current && m->current->memalloc_isolate)
+		return false;
+	if ((gfp & (__GFP_IO | __GFP_FS)) == (__GFP_IO | __GFP_FS))
+		inactive >>= 3;
+	return pg->vm_stat[NR_ISOLATED_ANON] > inactive;
+}
+
 /* Reclaim from one node and count it as reclaimer r does. */
 static uint64_t shrink_node(struct mmsim_machine *m, int nid, uint64_t nr_to_reclaim, enum reclaimer r)
 {
@@ -208,6 +229,16 @@ static uint64_t shrink_node(struct mmsim_machine *m, int nid, uint64_t nr_to_rec
 
 	if (!can_reclaim_anon_pages(m))
 		return 0;
+	/*
+	 * Linux throttles once and gives up if still too many: in the model
+	 * no one else runs to put the isolated pages back, so it gives up.
+	 */
+	if (vmscan_too_many_isolated(m, nid, r == RECLAIM_KSWAPD, GFP_KERNEL)) {
+		TRACE(m, "vmscan:mm_vmscan_throttled", (int)m->this_cpu, m->current ? m->current->pid : -1,
+		      0, 0, 0, "nid=%d usec_timeout=20000 usect_delayed=20000 reason=VMSCAN_THROTTLE_ISOLATED",
+		      nid);
+		return 0;
+	}
 	reclaimed = shrink_inactive_list(m, nid, nr_to_reclaim, &scanned);
 	count_vm_events(m, r == RECLAIM_KSWAPD ? PGSCAN_KSWAPD : PGSCAN_DIRECT, (int64_t)scanned);
 	count_vm_events(m, PGSCAN_ANON, (int64_t)scanned);
@@ -239,6 +270,24 @@ static uint64_t node_deficit(struct mmsim_machine *m, int nid, enum zone_waterma
 }
 
 /*
+ * kswapd_try_to_sleep - a node with no zone below its low watermark lets
+ * kswapd sleep: the pageblock skip hints of a finished direct compaction
+ * are cleared, and a high-order request kswapd was woken for goes to
+ * kcompactd (reclaim made the free pages; compaction makes the block).
+ */
+static void kswapd_try_to_sleep(struct mmsim_machine *m, struct pglist_data *pgdat)
+{
+	if (node_deficit(m, pgdat->node_id, WMARK_LOW))
+		return;
+	reset_isolation_suitable(m, pgdat);
+	if (pgdat->kswapd_order) {
+		wakeup_kcompactd(m, pgdat, pgdat->kswapd_order, pgdat->kswapd_highest_zoneidx);
+		pgdat->kswapd_order = 0;
+		pgdat->kswapd_highest_zoneidx = 0;
+	}
+}
+
+/*
  * kswapd_run - one pass of every node's kswapd: a node with a zone below
  * its low watermark reclaims what it takes to bring each such zone to the
  * high watermark (balance_pgdat).  Returns 0.
@@ -260,6 +309,8 @@ int kswapd_run(struct mmsim_machine *m)
 	}
 	if (total)
 		drain_all_pages(m);
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		kswapd_try_to_sleep(m, &m->nodes[n]);
 	return 0;
 }
 

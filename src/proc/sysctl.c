@@ -16,14 +16,14 @@
 #include <string.h>
 
 #include "proc/proc.h"
-#include "mm/internal.h"
+#include "mm/compaction.h"
 
 /* ------------------------------------------------------------- sysctl */
 
 struct sysctl_int {
 	const char *name;
 	long min, max;
-	int (*get)(struct mmsim_machine *m);
+	int (*get)(struct mmsim_machine *m);   /* NULL: write-only (mode 0200) */
 	void (*set)(struct mmsim_machine *m, int v);
 };
 
@@ -56,6 +56,32 @@ static void set_watermark_scale_factor(struct mmsim_machine *m, int v)
 	setup_per_zone_wmarks(m);
 }
 
+/* vm.compact_memory: writing 1 compacts every zone of every node at once. */
+static void set_compact_memory(struct mmsim_machine *m, int v)
+{
+	(void)v;
+	compact_nodes(m);
+}
+
+static int get_extfrag_threshold(struct mmsim_machine *m) { return m->extfrag_threshold; }
+static void set_extfrag_threshold(struct mmsim_machine *m, int v) { m->extfrag_threshold = v; }
+static int get_compaction_proactiveness(struct mmsim_machine *m) { return m->compaction_proactiveness; }
+
+/* A non-zero write wakes every node's kcompactd for a proactive pass. */
+static void set_compaction_proactiveness(struct mmsim_machine *m, int v)
+{
+	m->compaction_proactiveness = v;
+	if (!v)
+		return;
+	for (unsigned int n = 0; n < m->nr_nodes; n++) {
+		if (m->nodes[n].proactive_compact_trigger)
+			continue;
+		m->nodes[n].proactive_compact_trigger = true;
+		TRACE(m, "compaction:mm_compaction_wakeup_kcompactd", (int)m->this_cpu, -1, 0, 0, 0,
+		      "nid=%u order=-1 highest_zoneidx=%-8s", n, "Normal");
+	}
+}
+
 static const struct sysctl_int sysctls[] = {
 	{ "vm.overcommit_memory", 0, 2, get_overcommit_memory, set_overcommit_memory },
 	{ "vm.overcommit_ratio", 0, INT_MAX, get_overcommit_ratio, set_overcommit_ratio },
@@ -64,11 +90,16 @@ static const struct sysctl_int sysctls[] = {
 	  set_watermark_scale_factor },
 	{ "vm.max_map_count", 0, INT_MAX, get_max_map_count, set_max_map_count },
 	{ "kernel.numa_balancing", 0, 3, get_numa_balancing, set_numa_balancing },
+	{ "vm.compact_memory", 1, 1, NULL, set_compact_memory },
+	{ "vm.extfrag_threshold", 0, 1000, get_extfrag_threshold, set_extfrag_threshold },
+	{ "vm.compaction_proactiveness", 0, 100, get_compaction_proactiveness,
+	  set_compaction_proactiveness },
 };
 
 #define NR_SYSCTLS (sizeof(sysctls) / sizeof(sysctls[0]))
 #define KNOWN_SYSCTLS "vm.overcommit_memory, vm.overcommit_ratio, vm.min_free_kbytes, " \
-	"vm.watermark_scale_factor, vm.max_map_count, kernel.numa_balancing"
+	"vm.watermark_scale_factor, vm.max_map_count, kernel.numa_balancing, " \
+	"vm.compact_memory, vm.extfrag_threshold, vm.compaction_proactiveness"
 
 /* "vm/overcommit_memory", "/proc/sys/vm/overcommit_memory" -> "vm.overcommit_memory" */
 static const struct sysctl_int *find_sysctl(const char *name)
@@ -144,6 +175,8 @@ ssize_t mmsim_sysctl_read(struct mmsim_machine *m, const char *name, char *buf, 
 	sc = find_sysctl(name);
 	if (!sc)
 		return seterr(-ENOENT, "sysctl: unknown name '%s'; known: " KNOWN_SYSCTLS, name);
+	if (!sc->get)
+		return seterr(-EACCES, "sysctl %s is write-only (mode 0200)", sc->name);
 	seq_init(&s);
 	seq_printf(&s, "%d\n", sc->get(m));
 	return seq_copy_out(&s, buf, len);

@@ -34,6 +34,7 @@
 #define WARN_MISSING_BLOCK   (1ULL << 2)
 #define WARN_NOT_TAGGED      (1ULL << 3)
 #define WARN_NOT_RESERVED    (1ULL << 4)
+#define WARN_NOT_PREEMPTIBLE (1ULL << 5)
 
 static void warn_once(struct mmsim_machine *m, uint64_t bit, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -138,6 +139,22 @@ static bool tag_storage_put_block(struct mmsim_machine *m, uint64_t block, unsig
 }
 
 /*
+ * preemptible(), as far as reservation is concerned: this context holds no
+ * zone->lock (a spinlock; in a run of task bodies it also disables
+ * preemption, kernel/sched.h).
+ */
+static bool preemptible(struct mmsim_machine *m)
+{
+	struct sched_thread *me = sched_current ? sched_current : LOCK_NO_THREAD;
+
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+			if (m->nodes[n].node_zones[zi].lock.owner == me)
+				return false;
+	return true;
+}
+
+/*
  * reserve_metadata_storage - make sure the tag blocks of the 2^order pages at
  * page are reserved (§3.4).  Returns 0 (also when no block covers the page,
  * and when a fatal signal interrupted it, as the seed does) or -errno.
@@ -154,6 +171,15 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 	struct mmsim_task *cur = m->current;
 
 	(void)gfp;
+	/*
+	 * Reservation sleeps (alloc_contig_range migrates): the seed's
+	 * VM_WARN_ON_ONCE(!preemptible()), which compaction's reservation
+	 * under the zone lock trips (§2.6.5, race R10, §8.3 item 60).
+	 */
+	if (!preemptible(m))
+		warn_once(m, WARN_NOT_PREEMPTIBLE,
+			  "WARNING: CPU: %u PID: %d at arch/arm64/kernel/mte_tag_storage.c reserve_metadata_storage: VM_WARN_ON_ONCE(!preemptible())",
+			  m->this_cpu, cur ? cur->pid : 0);
 	if (!m->mte.storage_enabled)
 		return 0;
 	if (tag_storage_find_block(m, pfn, &block, &r)) {
