@@ -73,6 +73,13 @@ static struct mmsim_machine *boot(const char *args, uint64_t seed)
 	return m;
 }
 
+/* Run the bodies; a run that cannot finish is a finding too: say which and why. */
+static void run_checked(struct mmsim_machine *m, uint64_t seed)
+{
+	if (mmsim_run_tasks(m))
+		TEST_FAIL_(1, "seed %llu: %s", (unsigned long long)seed, mmsim_strerror_last());
+}
+
 static void body_load(struct mmsim_task *t, void *arg)
 {
 	struct mmsim_siginfo si;
@@ -136,7 +143,7 @@ static struct mmsim_machine *r5(const char *args, uint64_t seed)
 	ASSERT_EQ(mmsim_mprotect(a, BASE, PAGE, RWMTE), 0);
 	ASSERT_EQ(mmsim_spawn(a, body_load, &r5_addr), 0);
 	ASSERT_EQ(mmsim_spawn(b, body_load, &r5_addr), 0);
-	ASSERT_EQ(mmsim_run_tasks(m), 0);
+	run_checked(m, seed);
 	return m;
 }
 
@@ -169,7 +176,7 @@ static struct mmsim_machine *r7(const char *args, uint64_t seed)
 	ASSERT_EQ(mmsim_store(a, r7_x1, &v, 8, &si), MMSIM_ACCESS_OK);
 	ASSERT_EQ(mmsim_spawn(a, body_store, &r7_x2), 0);
 	ASSERT_EQ(mmsim_spawn(b, body_dontneed, &r7_x1), 0);
-	ASSERT_EQ(mmsim_run_tasks(m), 0);
+	run_checked(m, seed);
 	return m;
 }
 
@@ -231,7 +238,7 @@ static struct mmsim_machine *r1(const char *args, uint64_t seed)
 	get_page(r1_ctx.s);	/* isolated for migration */
 	ASSERT_EQ(mmsim_spawn(k, r1_migrator, &r1_ctx), 0);
 	ASSERT_EQ(mmsim_spawn(a, r1_tagger, &r1_ctx), 0);
-	ASSERT_EQ(mmsim_run_tasks(m), 0);
+	run_checked(m, seed);
 	return m;
 }
 

@@ -12,4 +12,11 @@
  */
 int mmsim_bench_main(int argc, char **argv);
 
+/*
+ * `mmsim explore` (tools/explore.c).  argv[0] is "explore"; returns the exit
+ * status: 0 every schedule passed, 1 one failed (or the script could not
+ * run), 2 bad option.
+ */
+int mmsim_explore_main(int argc, char **argv);
+
 #endif /* MMSIM_TOOLS_COMMANDS_H */

@@ -11,6 +11,19 @@
  * Nothing here aborts the host: bad arguments raise a Lua error that names
  * the function and the argument, and a handle whose machine was destroyed
  * refuses to be used instead of touching freed memory.
+ *
+ * Task bodies.  m:spawn(t, fn) queues fn as the body of task t; the C body
+ * the library runs (body_main) calls it in a Lua thread of its own, so each
+ * body has its own Lua call stack on top of its own C stack.  A Lua error
+ * must never unwind from one C stack into another, so every Lua call a body
+ * makes is protected on its own stack: an error ends that body only, the
+ * first one is kept and m:run_tasks() returns it once the run is over.
+ * While a run is in progress the Lua state is re-entered from several C
+ * stacks, one at a time (the scheduler is deterministic, on one host
+ * thread), so three things are kept away from a running body: another
+ * machine (its locks would schedule this machine's bodies), destroying a
+ * machine (a finalizer that does is put off until the run ends) and the
+ * Lua thread of a suspended body (trace callbacks get one of their own).
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -43,14 +56,36 @@ struct lmm_trace {
 	struct lmm_trace *next;
 };
 
+struct lmm_body;
+
 struct lmm_machine {
 	struct mmsim_machine *m;    /* NULL once destroyed                        */
-	lua_State *L;               /* the Lua thread now calling the library     */
+	lua_State *L;               /* the Lua thread now calling the library;
+	                             * during a run, the trace callbacks' thread   */
 	struct lmm_trace *traces;
 	int next_trace_id;
 	int pending_ref;            /* error raised by a trace callback           */
 	int in_trace;               /* a trace callback is running                */
 	struct lmm_orphan *orphans; /* freed with the machine                      */
+	const struct lmm_defaults *d;/* the command line's defaults (never NULL)   */
+	struct lmm_body **bodies;   /* spawned, not yet run                        */
+	int nr_bodies, cap_bodies;
+	int running;                /* m:run_tasks() is in progress                */
+	int cb_ref;                 /* the trace callbacks' thread during a run   */
+	int err_ref;                /* the first error a body raised in this run  */
+	int run_failed;             /* explore: a run failed, skip the end check   */
+	int body_oom;               /* a body's error could not be reported        */
+};
+
+/* One Lua body queued by m:spawn(); the arg of body_main(). */
+struct lmm_body {
+	struct lmm_machine *mb;
+	struct lmm_task *tb;        /* its task, kept alive by uservalue 3         */
+	lua_State *L1;              /* the Lua thread it runs in                   */
+	int ref;                    /* its userdata in the registry: the thread,
+	                             * fn and the task are its uservalues 1..3    */
+	int pid;                    /* of its task, for the error message          */
+	int cancel;                 /* return at once: the run cannot run Lua      */
 };
 
 /* What a task's access that went to sleep (MMSIM_ACCESS_BLOCKED) needs kept. */
@@ -63,6 +98,7 @@ struct lmm_task {
 	struct mmsim_task *t;       /* NULL once exited                            */
 	struct lmm_machine *mb;     /* kept alive by uservalue 1                   */
 	enum lmm_access blocked;    /* access waiting for t:resume()               */
+	int body;                   /* a body of it is spawned or running          */
 	unsigned char *buf;         /* the access's bytes (malloc), see acc_buf()  */
 	uint64_t len;
 };
@@ -194,8 +230,17 @@ static int safe_in_trace(const char *fn)
 }
 
 /*
+ * The machine whose m:run_tasks() is in progress on this host thread, if
+ * any.  Runs do not nest (the library refuses a run from a body), so one
+ * pointer is enough.
+ */
+static _Thread_local struct lmm_machine *running_mb;
+
+/*
  * Refuse a call while a trace callback runs: the library is in the middle of
  * the call that emitted the event, and re-entering it is not supported.
+ * Refuse too a call on another machine from a running body: its locks would
+ * switch between this machine's bodies.
  */
 static void check_usable(lua_State *L, struct lmm_machine *mb, const char *fn)
 {
@@ -203,7 +248,11 @@ static void check_usable(lua_State *L, struct lmm_machine *mb, const char *fn)
 		luaL_error(L, "%s: machine already destroyed", fn);
 	if (mb->in_trace && !safe_in_trace(fn))
 		luaL_error(L, "%s: the machine cannot be used inside a trace callback", fn);
-	mb->L = L;
+	if (running_mb && running_mb != mb)
+		luaL_error(L, "%s: another machine is running its tasks; a body may use only "
+			   "its own machine", fn);
+	if (!mb->running)
+		mb->L = L;
 }
 
 /* self of a machine method. */
@@ -360,14 +409,68 @@ static void print_dmesg(struct mmsim_machine *m)
 	fflush(stdout);
 }
 
+/*
+ * The k-th machine's trace file: path itself for the first, path with ".k"
+ * before its extension for the others (run.json, run.2.json, ...).
+ */
+static void trace_path_of(const char *path, unsigned int k, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(slash ? slash + 1 : path, '.');
+
+	if (k <= 1)
+		snprintf(out, len, "%s", path);
+	else if (!dot || dot == (slash ? slash + 1 : path))
+		snprintf(out, len, "%s.%u", path, k);
+	else
+		snprintf(out, len, "%.*s.%u%s", (int)(dot - path), path, k, dot);
+}
+
+/*
+ * What the command line asks of every new machine: its schedule options
+ * and its trace file.  0 or -errno (the library's message is set).
+ */
+static int machine_setup(struct lmm_machine *mb)
+{
+	const struct lmm_defaults *d = mb->d;
+	struct mmsim_sched_options so;
+	int err;
+
+	if (d->parallel || d->policy || d->pct_depth || d->have_sched_seed) {
+		err = mmsim_sched_get(mb->m, &so);
+		if (err < 0)
+			return err;
+		so.mode = d->parallel ? MMSIM_SCHED_PARALLEL : MMSIM_SCHED_DETERMINISTIC;
+		so.policy = d->policy;
+		if (d->pct_depth)
+			so.pct_depth = d->pct_depth;
+		if (d->have_sched_seed)
+			so.seed = d->sched_seed;
+		err = mmsim_sched_set(mb->m, &so);
+		if (err < 0)
+			return err;
+	}
+	if (d->state)
+		d->state->machines++;
+	if (d->trace_path) {
+		char path[4096];
+
+		trace_path_of(d->trace_path, d->state ? d->state->machines : 1, path, sizeof(path));
+		err = mmsim_trace_file(mb->m, path);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 /* mmsim.machine{...}: boot a machine; nil, message, -errno if it fails. */
 static int l_machine(lua_State *L)
 {
 	static const char *const fields[] = {
 		"devicetree", "nr_cpus", "seed", "bootargs", "swap_bytes", "swap_path", NULL
 	};
+	static const struct lmm_defaults none = { 0 };
 	const struct lmm_defaults *d;
-	struct lmm_defaults none = { 0 };
 	struct mmsim_options opt = { 0 };
 	struct lmm_machine *mb;
 	uint64_t cpus;
@@ -378,6 +481,8 @@ static int l_machine(lua_State *L)
 	lua_pop(L, 1);
 	if (!d)
 		d = &none;
+	if (running_mb)
+		return luaL_error(L, "mmsim.machine: cannot boot a machine from a running body");
 
 	if (lua_isnoneornil(L, 1)) {
 		lua_settop(L, 0);
@@ -415,11 +520,21 @@ static int l_machine(lua_State *L)
 	memset(mb, 0, sizeof(*mb));
 	mb->pending_ref = LUA_NOREF;
 	mb->next_trace_id = 1;
+	mb->d = d;
+	mb->cb_ref = LUA_NOREF;
+	mb->err_ref = LUA_NOREF;
 	luaL_setmetatable(L, MT_MACHINE);
 	err = mmsim_machine_create(&opt, &mb->m);
 	if (err < 0 || !mb->m) {
 		mb->m = NULL;
 		return ret_fail(L, err < 0 ? err : -MMSIM_ENOMEM);
+	}
+	err = machine_setup(mb);
+	if (err < 0) {
+		/* the machine never reached the script: no check, no steps */
+		mmsim_machine_destroy(mb->m);
+		mb->m = NULL;
+		return ret_fail(L, err);
 	}
 	if (d->dmesg)
 		print_dmesg(mb->m);
@@ -442,29 +557,121 @@ static void drop_traces(lua_State *L, struct lmm_machine *mb)
 	}
 }
 
+/* Forget the bodies spawned but not run: their Lua threads may go. */
+static void drop_bodies(lua_State *L, struct lmm_machine *mb)
+{
+	for (int i = 0; i < mb->nr_bodies; i++) {
+		struct lmm_body *b = mb->bodies[i];
+
+		b->tb->body = 0;
+		/* the body's userdata, thread, function and task go with it */
+		luaL_unref(L, LUA_REGISTRYINDEX, b->ref);
+	}
+	mb->nr_bodies = 0;
+}
+
+/*
+ * A machine whose finalizer ran while another machine's bodies were running
+ * (its handle was garbage): destroying it then would take locks from inside
+ * a body, so it waits for the end of the run, here.
+ */
+struct lmm_deferred {
+	struct mmsim_machine *m;
+	struct lmm_orphan *orphans;
+	const struct lmm_defaults *d;
+	int run_failed;
+	struct lmm_deferred *next;
+};
+static _Thread_local struct lmm_deferred *deferred;
+
+/*
+ * The end of a C machine: in explore mode it must still pass mmsim_check(),
+ * and its scheduling points count towards the explorer's total.
+ */
+static void final_destroy(struct mmsim_machine *m, struct lmm_orphan *orphans,
+			  const struct lmm_defaults *d, int run_failed)
+{
+	struct lmm_state *st = d->state;
+
+	if (st && d->explore && !st->failed && !run_failed) {
+		size_t len = 1 << 16;
+		char *rep = calloc(1, len);
+		int rc = rep ? mmsim_check(m, rep, len) : 0;
+
+		if (rc) {
+			rep[len - 1] = '\0';
+			st->failed = 1;
+			snprintf(st->why, sizeof(st->why), "mmsim_check when the machine was destroyed: %s",
+				 rep[0] ? rep : "inconsistent");
+		}
+		free(rep);
+	}
+	if (st)
+		st->steps += mmsim_sched_steps(m);
+	mmsim_machine_destroy(m);
+	while (orphans) {
+		struct lmm_orphan *o = orphans;
+
+		orphans = o->next;
+		free(o->buf);
+		free(o);
+	}
+}
+
+/* Destroy the machines put off by a run (after the run). */
+static void destroy_deferred(void)
+{
+	while (deferred) {
+		struct lmm_deferred *df = deferred;
+
+		deferred = df->next;
+		final_destroy(df->m, df->orphans, df->d, df->run_failed);
+		free(df);
+	}
+}
+
 /* Destroy the machine once; every handle of it goes dead. */
 static void machine_destroy(lua_State *L, struct lmm_machine *mb)
 {
 	if (!mb->m)
 		return;
 	drop_traces(L, mb);
+	drop_bodies(L, mb);
+	free(mb->bodies);
+	mb->bodies = NULL;
+	mb->cap_bodies = 0;
 	mb->L = NULL;
-	mmsim_machine_destroy(mb->m);
-	mb->m = NULL;
-	while (mb->orphans) {
-		struct lmm_orphan *o = mb->orphans;
+	if (running_mb) {
+		struct lmm_deferred *df = malloc(sizeof(*df));
 
-		mb->orphans = o->next;
-		free(o->buf);
-		free(o);
+		/* without memory for the note the machine leaks: better than
+		 * destroying it from inside a body */
+		if (df) {
+			*df = (struct lmm_deferred){ mb->m, mb->orphans, mb->d, mb->run_failed, deferred };
+			deferred = df;
+		}
+	} else {
+		final_destroy(mb->m, mb->orphans, mb->d, mb->run_failed);
 	}
+	mb->m = NULL;
+	mb->orphans = NULL;
 	if (mb->pending_ref != LUA_NOREF) {
 		luaL_unref(L, LUA_REGISTRYINDEX, mb->pending_ref);
 		mb->pending_ref = LUA_NOREF;
 	}
 }
 
-/* m:destroy(), __gc and __close. */
+/* __gc of a machine (during a run, the destruction waits for its end). */
+static int m_gc(lua_State *L)
+{
+	struct lmm_machine *mb = luaL_testudata(L, 1, MT_MACHINE);
+
+	if (mb)
+		machine_destroy(L, mb);
+	return 0;
+}
+
+/* m:destroy() and __close. */
 static int m_destroy(lua_State *L)
 {
 	struct lmm_machine *mb = luaL_testudata(L, 1, MT_MACHINE);
@@ -474,6 +681,9 @@ static int m_destroy(lua_State *L)
 				  tname(L, 1));
 	if (mb->in_trace)
 		return luaL_error(L, "m:destroy: the machine cannot be used inside a trace callback");
+	if (running_mb)
+		return luaL_error(L, "m:destroy: tasks are running; destroy the machine once "
+				  "m:run_tasks() has returned");
 	machine_destroy(L, mb);
 	return 0;
 }
@@ -775,18 +985,19 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
 	lua_setfield(L, -2, k);
 }
 
-/* C side of m:trace(): hand the event to the Lua function as a table. */
-static void trace_cb(void *ctx, const struct mmsim_event *ev)
-{
-	struct lmm_trace *tr = ctx;
-	struct lmm_machine *mb = tr->mb;
-	lua_State *L = mb->L;
+/* One event on its way to a Lua callback (trace_call's argument). */
+struct lmm_trace_call {
+	struct lmm_trace *tr;
+	const struct mmsim_event *ev;
+};
 
-	/* After a callback failed, the rest of that call's events are dropped:
-	 * the first error is the one the script sees. */
-	if (!L || mb->in_trace || mb->pending_ref != LUA_NOREF || !lua_checkstack(L, 8))
-		return;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, tr->fn_ref);
+/* Protected half of trace_cb: build the event table, call the function. */
+static int trace_call(lua_State *L)
+{
+	struct lmm_trace_call *c = lua_touserdata(L, 1);
+	const struct mmsim_event *ev = c->ev;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->tr->fn_ref);
 	lua_createtable(L, 0, 8);
 	set_int(L, "ts", (lua_Integer)ev->ts);
 	lua_pushstring(L, ev->name ? ev->name : "");
@@ -798,6 +1009,28 @@ static void trace_cb(void *ctx, const struct mmsim_event *ev)
 	set_int(L, "order", ev->order);
 	lua_pushstring(L, ev->text ? ev->text : "");
 	lua_setfield(L, -2, "text");
+	lua_call(L, 1, 0);
+	return 0;
+}
+
+/*
+ * C side of m:trace(): hand the event to the Lua function as a table.  All
+ * of it runs protected, a memory error included: nothing may unwind through
+ * the library (or, during a run, into another body's stack).
+ */
+static void trace_cb(void *ctx, const struct mmsim_event *ev)
+{
+	struct lmm_trace *tr = ctx;
+	struct lmm_machine *mb = tr->mb;
+	lua_State *L = mb->L;
+	struct lmm_trace_call c = { tr, ev };
+
+	/* After a callback failed, the rest of that call's events are dropped:
+	 * the first error is the one the script sees. */
+	if (!L || mb->in_trace || mb->pending_ref != LUA_NOREF || !lua_checkstack(L, 8))
+		return;
+	lua_pushcfunction(L, trace_call);
+	lua_pushlightuserdata(L, &c);
 	mb->in_trace = 1;
 	if (lua_pcall(L, 1, 0, 0) != LUA_OK)
 		mb->pending_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -852,6 +1085,382 @@ static int m_untrace(lua_State *L)
 		return ret_int(L, mb, err);
 	}
 	return ret_int(L, mb, -MMSIM_ENOENT);
+}
+
+/* ------------------------------------------------------------- task bodies */
+
+/* See lua_mmsim.h; also the message handler of every body. */
+int lmm_msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg) {
+		/* assert(t:store(...)) raises the siginfo table: print it */
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+			luaL_where(L, 2);       /* 1 is assert() itself */
+			lua_insert(L, -2);
+			lua_concat(L, 2);
+			msg = lua_tostring(L, -1);
+		} else {
+			msg = lua_pushfstring(L, "(error object is a %s value)",
+					      luaL_typename(L, 1));
+		}
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/*
+ * The body itself, protected on the body's own stack: fn(task), and the
+ * first error of the run kept for m:run_tasks().
+ */
+static int body_run(lua_State *L1)
+{
+	struct lmm_body *b = lua_touserdata(L1, 1);
+	struct lmm_machine *mb = b->mb;
+
+	lua_pushcfunction(L1, lmm_msghandler);
+	lua_rawgeti(L1, LUA_REGISTRYINDEX, b->ref);
+	lua_getiuservalue(L1, -1, 2);
+	lua_getiuservalue(L1, -2, 3);
+	if (lua_pcall(L1, 1, 0, 2) != LUA_OK && mb->err_ref == LUA_NOREF) {
+		const char *msg = lua_tostring(L1, -1);
+
+		lua_pushfstring(L1, "task %d: %s", b->pid, msg ? msg : "(error object is not a string)");
+		mb->err_ref = luaL_ref(L1, LUA_REGISTRYINDEX);
+	}
+	return 0;
+}
+
+/*
+ * The C body the library runs for a Lua body (mmsim_task_fn).  Everything
+ * that could raise a Lua error happens inside lua_pcall() on this stack:
+ * the only thing that can fail here is reporting the body's own error.
+ */
+static void body_main(struct mmsim_task *t, void *arg)
+{
+	struct lmm_body *b = arg;
+	lua_State *L1 = b->L1;
+
+	(void)t;
+	if (b->cancel)
+		return;
+	lua_pushcfunction(L1, body_run);
+	lua_pushlightuserdata(L1, b);
+	if (lua_pcall(L1, 1, 0, 0) != LUA_OK)
+		b->mb->body_oom = 1;
+	lua_settop(L1, 0);
+}
+
+/* m:spawn(t, fn) -> true, or nil, message, -errno */
+static int m_spawn(lua_State *L)
+{
+	const char *fn = "m:spawn";
+	struct lmm_machine *mb = check_machine(L, fn);
+	struct lmm_task *tb = check_task_at(L, fn, 2);
+	struct lmm_body *b;
+	int err;
+
+	arg_fn(L, fn, 3, "fn");
+	if (tb->mb != mb)
+		return luaL_error(L, "%s: argument 1 (task) belongs to another machine", fn);
+	if (mb->nr_bodies == mb->cap_bodies) {
+		int cap = mb->cap_bodies ? 2 * mb->cap_bodies : 8;
+		struct lmm_body **nb = realloc(mb->bodies, sizeof(*nb) * (size_t)cap);
+
+		if (!nb)
+			return luaL_error(L, "%s: out of memory", fn);
+		mb->bodies = nb;
+		mb->cap_bodies = cap;
+	}
+	/* Lua owns the body: a memory error below leaks nothing. */
+	b = lua_newuserdatauv(L, sizeof(*b), 3);
+	memset(b, 0, sizeof(*b));
+	b->mb = mb;
+	b->tb = tb;
+	b->pid = mmsim_task_pid(tb->t);
+	b->L1 = lua_newthread(L);
+	lua_setiuservalue(L, -2, 1);
+	lua_pushvalue(L, 3);
+	lua_setiuservalue(L, -2, 2);
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, -2, 3);
+	b->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	err = mmsim_spawn(tb->t, body_main, b);
+	if (err < 0) {
+		luaL_unref(L, LUA_REGISTRYINDEX, b->ref);
+		return ret_fail(L, err);
+	}
+	mb->bodies[mb->nr_bodies++] = b;
+	tb->body = 1;
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/*
+ * Explore mode: what the run left must pass mmsim_check(); raises the
+ * report as an error otherwise.
+ */
+static void explore_check(lua_State *L, struct lmm_machine *mb)
+{
+	size_t len = 1 << 16;
+	char *rep = lua_newuserdatauv(L, len, 0);
+	int rc;
+
+	rep[0] = '\0';
+	rc = mmsim_check(mb->m, rep, len);
+	rep[len - 1] = '\0';
+	if (rc) {
+		mb->run_failed = 1;
+		luaL_error(L, "m:run_tasks: mmsim_check after the run: %s",
+			   rep[0] ? rep : "inconsistent");
+	}
+	lua_pop(L, 1);
+}
+
+/*
+ * m:run_tasks() -> true; nil, message, -errno when the library fails the run
+ * (a deadlock, a livelock); nil, message when a body raised an error (the
+ * first one, "task PID: ..." with the body's traceback).
+ */
+static int m_run_tasks(lua_State *L)
+{
+	const char *fn = "m:run_tasks";
+	struct lmm_machine *mb = check_machine(L, fn);
+	struct mmsim_sched_options so;
+	char why[1024] = "";
+	int rc, nret;
+
+	if (running_mb) {
+		lua_pushnil(L);
+		lua_pushstring(L, "m:run_tasks: called from a running body");
+		lua_pushinteger(L, -MMSIM_EBUSY);
+		return 3;
+	}
+	rc = mmsim_sched_get(mb->m, &so);
+	if (rc < 0)
+		return ret_fail(L, rc);
+	if (so.mode == MMSIM_SCHED_PARALLEL && mb->nr_bodies) {
+		struct mmsim_sched_options det = so;
+
+		/* Drain the library's queue without running any Lua, then
+		 * give the machine its options back. */
+		for (int i = 0; i < mb->nr_bodies; i++)
+			mb->bodies[i]->cancel = 1;
+		det.mode = MMSIM_SCHED_DETERMINISTIC;
+		if (mmsim_sched_set(mb->m, &det) == 0) {
+			mmsim_run_tasks(mb->m);
+			mmsim_sched_set(mb->m, &so);
+		}
+		drop_bodies(L, mb);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: Lua bodies run only in deterministic mode (the machine is in "
+				"parallel mode: m:sched{mode = \"deterministic\"}, or no --parallel)", fn);
+		lua_pushinteger(L, -MMSIM_EINVAL);
+		return 3;
+	}
+
+	/* Trace callbacks get a thread of their own: a body's may be suspended. */
+	lua_newthread(L);
+	mb->L = lua_tothread(L, -1);
+	mb->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	mb->err_ref = LUA_NOREF;
+	mb->body_oom = 0;
+	mb->running = 1;
+	running_mb = mb;
+
+	rc = mmsim_run_tasks(mb->m);
+	if (rc < 0)
+		snprintf(why, sizeof(why), "%s", mmsim_strerror_last());
+
+	running_mb = NULL;
+	mb->running = 0;
+	mb->L = L;
+	luaL_unref(L, LUA_REGISTRYINDEX, mb->cb_ref);
+	mb->cb_ref = LUA_NOREF;
+	drop_bodies(L, mb);
+	destroy_deferred();
+
+	if (rc < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, why[0] ? why : "the run failed");
+		lua_pushinteger(L, rc);
+		nret = 3;
+		if (mb->err_ref != LUA_NOREF)
+			luaL_unref(L, LUA_REGISTRYINDEX, mb->err_ref);
+	} else if (mb->err_ref != LUA_NOREF) {
+		lua_pushnil(L);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, mb->err_ref);
+		luaL_unref(L, LUA_REGISTRYINDEX, mb->err_ref);
+		nret = 2;
+	} else if (mb->body_oom) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: out of memory while reporting a body's error", fn);
+		nret = 2;
+	} else {
+		lua_pushboolean(L, 1);
+		nret = 1;
+	}
+	mb->err_ref = LUA_NOREF;
+	if (mb->d->explore) {
+		if (nret > 1) {
+			mb->run_failed = 1;
+			return luaL_error(L, "%s: %s", fn, lua_tostring(L, -nret + 1));
+		}
+		explore_check(L, mb);
+	}
+	raise_pending(L, mb);
+	return nret;
+}
+
+/* A field of m:sched{} that names one of names (or gives its index). */
+static void sched_field_enum(lua_State *L, const char *field, const char *const names[],
+			     int *out)
+{
+	int n = 0;
+
+	lua_getfield(L, 2, field);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	while (names[n])
+		n++;
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		for (int i = 0; i < n; i++) {
+			if (!strcmp(lua_tostring(L, -1), names[i])) {
+				*out = i;
+				lua_pop(L, 1);
+				return;
+			}
+		}
+	} else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 &&
+		   lua_tointeger(L, -1) < n) {
+		*out = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		return;
+	}
+	luaL_error(L, "m:sched: field '%s' expected \"%s\" or \"%s\", got %s%s%s", field,
+		   names[0], names[1], lua_type(L, -1) == LUA_TSTRING ? "'" : "",
+		   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : tname(L, -1),
+		   lua_type(L, -1) == LUA_TSTRING ? "'" : "");
+}
+
+/* A non-negative integer field of m:sched{}. */
+static void sched_field_uint(lua_State *L, const char *field, uint64_t max, uint64_t *out)
+{
+	lua_Integer v;
+	int isnum = 0;
+
+	lua_getfield(L, 2, field);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	v = lua_tointegerx(L, -1, &isnum);
+	if (lua_type(L, -1) != LUA_TNUMBER || !isnum)
+		luaL_error(L, "m:sched: field '%s' expected integer, got %s", field,
+			   lua_type(L, -1) == LUA_TNUMBER ? "non-integral number" : tname(L, -1));
+	/* a seed is 64 bits: any integer, read as unsigned */
+	if (max != UINT64_MAX && (v < 0 || (uint64_t)v > max))
+		luaL_error(L, "m:sched: field '%s' must be between 0 and %I", field, (lua_Integer)max);
+	*out = (uint64_t)v;
+	lua_pop(L, 1);
+}
+
+static const char *const sched_modes[] = { "deterministic", "parallel", NULL };
+static const char *const sched_policies[] = { "random", "pct", NULL };
+
+/*
+ * m:sched() -> {mode, policy, depth, steps, seed, max_steps}
+ * m:sched{...} -> true, or nil, message, -errno: the fields given change,
+ * the others keep their value.  In explore mode the explorer's seed, policy
+ * and depth win over the script's.
+ */
+static int m_sched(lua_State *L)
+{
+	static const char *const fields[] = {
+		"mode", "policy", "depth", "steps", "seed", "max_steps", NULL
+	};
+	const char *fn = "m:sched";
+	struct lmm_machine *mb = check_machine(L, fn);
+	struct mmsim_sched_options so, cur;
+	uint64_t depth;
+	int err = mmsim_sched_get(mb->m, &so);
+
+	if (err < 0)
+		return ret_fail(L, err);
+	if (lua_isnoneornil(L, 2)) {
+		lua_createtable(L, 0, 6);
+		lua_pushstring(L, so.mode == MMSIM_SCHED_PARALLEL ? "parallel" : "deterministic");
+		lua_setfield(L, -2, "mode");
+		lua_pushstring(L, so.policy == MMSIM_SCHED_PCT ? "pct" : "random");
+		lua_setfield(L, -2, "policy");
+		set_int(L, "depth", so.pct_depth);
+		set_int(L, "steps", (lua_Integer)so.pct_steps);
+		set_int(L, "seed", (lua_Integer)so.seed);
+		set_int(L, "max_steps", (lua_Integer)so.max_steps);
+		return 1;
+	}
+	arg_table(L, fn, 2, "options");
+	lua_pushnil(L);
+	while (lua_next(L, 2)) {
+		int i, known = 0;
+
+		lua_pop(L, 1);
+		for (i = 0; fields[i] && lua_type(L, -1) == LUA_TSTRING; i++)
+			if (!strcmp(lua_tostring(L, -1), fields[i]))
+				known = 1;
+		if (!known)
+			luaL_error(L, "%s: unknown field '%s' (expected mode, policy, depth, steps, "
+				   "seed or max_steps)", fn, lua_type(L, -1) == LUA_TSTRING ?
+				   lua_tostring(L, -1) : tname(L, -1));
+	}
+	cur = so;
+	sched_field_enum(L, "mode", sched_modes, &so.mode);
+	sched_field_enum(L, "policy", sched_policies, &so.policy);
+	depth = so.pct_depth;
+	sched_field_uint(L, "depth", 8, &depth);
+	so.pct_depth = (unsigned int)depth;
+	sched_field_uint(L, "steps", INT64_MAX, &so.pct_steps);
+	sched_field_uint(L, "seed", UINT64_MAX, &so.seed);
+	sched_field_uint(L, "max_steps", INT64_MAX, &so.max_steps);
+	if (mb->d->explore) {
+		so.seed = cur.seed;
+		so.policy = cur.policy;
+		if (mb->d->pct_depth)
+			so.pct_depth = cur.pct_depth;
+	}
+	err = mmsim_sched_set(mb->m, &so);
+	if (err < 0)
+		return ret_fail(L, err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* m:sched_steps() -> scheduling points of every run so far */
+static int m_sched_steps(lua_State *L)
+{
+	struct lmm_machine *mb = check_machine(L, "m:sched_steps");
+
+	return ret_int(L, mb, (lua_Integer)mmsim_sched_steps(mb->m));
+}
+
+/* m:trace_file(path) -> 0 or -errno: the run's trace as Perfetto JSON */
+static int m_trace_file(lua_State *L)
+{
+	struct lmm_machine *mb = check_machine(L, "m:trace_file");
+	const char *path = arg_str(L, "m:trace_file", 2, "path", NULL);
+
+	return ret_int(L, mb, mmsim_trace_file(mb->m, path));
+}
+
+/* m:trace_file_close() -> 0 or -errno */
+static int m_trace_file_close(lua_State *L)
+{
+	struct lmm_machine *mb = check_machine(L, "m:trace_file_close");
+
+	return ret_int(L, mb, mmsim_trace_file_close(mb->m));
 }
 
 /* --------------------------------------------------------------------- task */
@@ -953,6 +1562,11 @@ static int t_set_cpu(lua_State *L)
 static int t_exit(lua_State *L)
 {
 	struct lmm_task *tb = check_task(L, "t:exit");
+
+	/* The scheduler plays the task until its body returns. */
+	if (tb->body)
+		return luaL_error(L, "t:exit: the task has a body (m:spawn); it may exit once "
+				  "m:run_tasks() has returned");
 
 	mmsim_task_exit(tb->t);
 	tb->t = NULL;
@@ -1807,6 +2421,11 @@ static const struct {
 	LMM_CONST(ACCESS_OK)
 	LMM_CONST(ACCESS_SIGNAL)
 	LMM_CONST(ACCESS_BLOCKED)
+	/* enums of mmsim.h, which the generator (uapi.h macros) does not see */
+	LMM_CONST(SCHED_DETERMINISTIC)
+	LMM_CONST(SCHED_PARALLEL)
+	LMM_CONST(SCHED_RANDOM)
+	LMM_CONST(SCHED_PCT)
 };
 
 static const luaL_Reg machine_methods[] = {
@@ -1829,6 +2448,12 @@ static const luaL_Reg machine_methods[] = {
 	{ "nr_cpus", m_nr_cpus },
 	{ "nr_nodes", m_nr_nodes },
 	{ "destroy", m_destroy },
+	{ "spawn", m_spawn },
+	{ "run_tasks", m_run_tasks },
+	{ "sched", m_sched },
+	{ "sched_steps", m_sched_steps },
+	{ "trace_file", m_trace_file },
+	{ "trace_file_close", m_trace_file_close },
 	{ NULL, NULL },
 };
 
@@ -1938,7 +2563,7 @@ int luaopen_mmsim(lua_State *L)
 {
 	size_t i;
 
-	new_class(L, MT_MACHINE, "machine", machine_methods, m_destroy, m_tostring);
+	new_class(L, MT_MACHINE, "machine", machine_methods, m_gc, m_tostring);
 	new_class(L, MT_TASK, "task", task_methods, t_gc, t_tostring);
 	new_class(L, MT_PIN, "pin", pin_methods, NULL, NULL);
 	luaL_newmetatable(L, MT_SIGINFO);

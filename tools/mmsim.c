@@ -6,6 +6,7 @@
  *   mmsim dts                          the built-in machine's device tree
  *   mmsim bench [options]              fault rates against the host kernel
  *   mmsim experiment tag-storage [...] the tag storage policy sweep
+ *   mmsim explore script.lua --runs N  a race scenario under N schedules
  *   mmsim help [command]
  *
  * Exit status: 0 success, 1 the work failed (script error, ...), 2 the
@@ -61,6 +62,22 @@ static const char run_usage[] =
 	"  --swap-path FILE   file backing the swap device (default: in memory)\n"
 	"  --dmesg            print the kernel log after each machine boots\n"
 	"  -h, --help         this text\n"
+	"\n"
+	"Task bodies (m:spawn, m:run_tasks) - defaults of every machine's m:sched{}:\n"
+	"  --sched-seed N     seed of the schedule (default: the machine's seed)\n"
+	"  --policy P         random (default) or pct (probabilistic concurrency testing)\n"
+	"  --depth D          PCT bug depth, 1..8 (default 3)\n"
+	"  --parallel         parallel mode: bodies on host threads.  A Lua state runs\n"
+	"                     on one host thread, so Lua bodies cannot run this way:\n"
+	"                     m:run_tasks() with Lua bodies then fails, and the demo runs\n"
+	"                     its bodies one after the other.  What it exercises for a\n"
+	"                     script is the threaded kernel entry (the machine lock) of\n"
+	"                     the calls it makes directly.\n"
+	"  --trace FILE       write each machine's run as Chrome/Perfetto trace JSON\n"
+	"                     (ui.perfetto.dev): the first machine to FILE, the k-th\n"
+	"                     to FILE with \".k\" before its extension (run.json,\n"
+	"                     run.2.json, ...).  A deterministic run writes the same\n"
+	"                     bytes every time.\n"
 	"\n"
 	"Arguments after the script that are not options above, and everything\n"
 	"after --, go to the script.  Exit status: 0, the value the script gives\n"
@@ -203,6 +220,37 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		if (!strcmp(name, "--dmesg") && !eq) {
 			ra->d.dmesg = 1;
+		} else if (!strcmp(name, "--parallel") && !eq) {
+			ra->d.parallel = 1;
+		} else if (!strcmp(name, "--trace")) {
+			v = opt_value(argc, argv, &i, name, eq, "FILE (where the JSON trace goes)");
+			if (!v)
+				return EXIT_USAGE;
+			ra->d.trace_path = v;
+		} else if (!strcmp(name, "--sched-seed")) {
+			v = opt_value(argc, argv, &i, name, eq, "N");
+			if (!v)
+				return EXIT_USAGE;
+			if (parse_u64(v, &ra->d.sched_seed))
+				return usage_error("run", "--sched-seed expects an unsigned integer N, got '%s'", v);
+			ra->d.have_sched_seed = 1;
+		} else if (!strcmp(name, "--policy")) {
+			v = opt_value(argc, argv, &i, name, eq, "random or pct");
+			if (!v)
+				return EXIT_USAGE;
+			if (!strcmp(v, "random"))
+				ra->d.policy = MMSIM_SCHED_RANDOM;
+			else if (!strcmp(v, "pct"))
+				ra->d.policy = MMSIM_SCHED_PCT;
+			else
+				return usage_error("run", "--policy expects random or pct, got '%s'", v);
+		} else if (!strcmp(name, "--depth")) {
+			v = opt_value(argc, argv, &i, name, eq, "D (1..8)");
+			if (!v)
+				return EXIT_USAGE;
+			if (parse_u64(v, &n) || n < 1 || n > 8)
+				return usage_error("run", "--depth expects a PCT depth from 1 to 8, got '%s'", v);
+			ra->d.pct_depth = (unsigned int)n;
 		} else if (!strcmp(name, "--devicetree")) {
 			v = opt_value(argc, argv, &i, name, eq, "FILE (a .dts or .dtb)");
 			if (!v)
@@ -239,32 +287,12 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
 				return usage_error("run", "--swap expects a size in bytes (suffix K, M or G allowed), got '%s'", v);
 		} else {
 			return usage_error("run", "unknown option '%s' (expected --devicetree, --seed, "
-					   "--cpus, --bootargs, --swap, --swap-path, --dmesg or --help; "
+					   "--cpus, --bootargs, --swap, --swap-path, --dmesg, --sched-seed, "
+					   "--policy, --depth, --parallel, --trace or --help; "
 					   "pass script arguments after --)", a);
 		}
 	}
 	return 0;
-}
-
-/* Message handler: the error text plus a traceback, as lua(1) prints. */
-static int msghandler(lua_State *L)
-{
-	const char *msg = lua_tostring(L, 1);
-
-	if (!msg) {
-		/* assert(t:store(...)) raises the siginfo table: print it */
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
-			luaL_where(L, 2);       /* 1 is assert() itself */
-			lua_insert(L, -2);
-			lua_concat(L, 2);
-			msg = lua_tostring(L, -1);
-		} else {
-			msg = lua_pushfstring(L, "(error object is a %s value)",
-					      luaL_typename(L, 1));
-		}
-	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
 }
 
 /*
@@ -322,10 +350,13 @@ static void report(lua_State *L)
 static int cmd_run(int argc, char **argv)
 {
 	struct run_args ra;
+	struct lmm_state st;
 	lua_State *L;
 	int rc, i, status = 0;
 
 	memset(&ra, 0, sizeof(ra));
+	memset(&st, 0, sizeof(st));
+	ra.d.state = &st;
 	rc = run_parse(argc, argv, &ra);
 	if (rc) {
 		free(ra.sargv);
@@ -346,7 +377,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	set_arg_table(L, argc, argv, &ra);
 
-	lua_pushcfunction(L, msghandler);
+	lua_pushcfunction(L, lmm_msghandler);
 	if (!ra.script)
 		rc = luaL_loadbuffer(L, (const char *)demo_lua, sizeof(demo_lua), "@demo.lua");
 	else if (!strcmp(ra.script, "-"))
@@ -418,12 +449,11 @@ static int cmd_experiment(int argc, char **argv)
 	return mmsim_experiment_main(argc, argv);
 }
 
-/* Commands whose names are taken but which do not exist yet. */
-static int cmd_reserved(int argc, char **argv)
+/* mmsim explore: tools/explore.c parses its options and prints its help. */
+static int cmd_explore(int argc, char **argv)
 {
 	fflush(stdout);
-	fprintf(stderr, "mmsim %s: not built yet\n", argv[0]);
-	return EXIT_USAGE;
+	return mmsim_explore_main(argc, argv);
 }
 
 static int cmd_help(int argc, char **argv);
@@ -434,7 +464,7 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench, "mmsim's fault rates against the host kernel's", NULL },
 	{ "help", cmd_help, "help on a command", help_usage },
 	{ "experiment", cmd_experiment, "tag storage policies swept over the PROT_MTE share", NULL },
-	{ "explore", cmd_reserved, "(not built yet)", NULL },
+	{ "explore", cmd_explore, "a Lua race scenario run under many schedules", NULL },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -484,12 +514,8 @@ static int cmd_help(int argc, char **argv)
 				   argv[2]);
 	c = find_command(argv[1]);
 	if (!c)
-		return usage_error("help", "unknown command '%s' (expected run, dts, bench, experiment or help)",
+		return usage_error("help", "unknown command '%s' (expected run, dts, bench, experiment, explore or help)",
 				   argv[1]);
-	if (c->main == cmd_reserved) {
-		printf("mmsim %s: not built yet\n", c->name);
-		return 0;
-	}
 	if (!c->usage) {
 		/* the command prints its own help */
 		char *hargv[3] = { argv[1], "--help", NULL };
@@ -522,7 +548,7 @@ int main(int argc, char **argv)
 				   "--version)", argv[1]);
 	c = find_command(argv[1]);
 	if (!c)
-		return usage_error(NULL, "unknown command '%s' (expected run, dts, bench, experiment or help; "
+		return usage_error(NULL, "unknown command '%s' (expected run, dts, bench, experiment, explore or help; "
 				   "see mmsim --help)", argv[1]);
 	return c->main(argc - 1, argv + 1);
 }

@@ -96,6 +96,7 @@ struct sched_thread {
 	const void *wait;               /* the lock waited for (TS_BLOCKED)         */
 	const char *wait_name;
 	int preempt_count;              /* spinlocks held                           */
+	bool exit_after;                /* mmsim_task_exit() was called for its task */
 	const void *held[16];           /* locks held, for the report at return     */
 	const char *held_name[16];
 	int nr_held;
@@ -125,12 +126,16 @@ struct sched {
 	uint64_t change[8];             /* PCT priority change points (steps)       */
 	unsigned int nr_change;
 	int nr_sleeping;
+	uint64_t progress;              /* lock releases and exits so far           */
+	uint64_t idle_wake_progress;    /* progress when sleepers were last woken idle */
 	int failed;                     /* -errno: the run ended abnormally         */
 	char why[256];
 	void *free_stacks[8];           /* stacks kept for the next run             */
 	int nr_free_stacks;
 	pthread_mutex_t kernel;         /* the machine lock (parallel mode)         */
 	bool in_run;
+	bool from_main;                 /* the switch under way starts at the caller */
+	bool wedged;                    /* a run failed: bodies abandoned, locks held */
 };
 
 /* ------------------------------------------------------------- generator */
@@ -212,6 +217,13 @@ static void drop_threads(struct sched *s)
 	for (int i = 0; i < s->nr; i++) {
 		struct sched_thread *th = s->threads[i];
 
+		/* A task that asked to exit in or before its body goes now. */
+		if (th->exit_after && !s->m->dying) {
+			th->exit_after = false;
+			s->threads[i] = NULL;
+			mmsim_task_exit(th->task);
+			s->threads[i] = th;
+		}
 		free_stack(s, th->stack);
 #ifdef SCHED_TSAN
 		if (th->fiber)
@@ -304,6 +316,26 @@ int mmsim_spawn(struct mmsim_task *t, mmsim_task_fn fn, void *arg)
 }
 
 /* ------------------------------------------------------ run bookkeeping */
+
+/*
+ * mmsim_task_exit on a task that has a body: the body (queued, or running
+ * and calling it on itself) still uses the task, so the exit happens when
+ * the run ends.  Returns whether it was deferred.
+ */
+bool sched_task_exit_deferred(struct mmsim_task *t)
+{
+	struct sched *s = t->machine->sched;
+
+	if (!s || t->machine->dying)
+		return false;
+	for (int i = 0; i < s->nr; i++) {
+		if (s->threads[i] && s->threads[i]->task == t) {
+			s->threads[i]->exit_after = true;
+			return true;
+		}
+	}
+	return false;
+}
 
 bool __sched_deterministic(const struct sched_thread *me)
 {
@@ -427,6 +459,7 @@ static void switch_fiber(struct sched *s, struct sched_thread *from, struct sche
 
 	if (from)
 		fiber_leave(from);
+	s->from_main = !from;
 	if (to) {
 		fiber_enter(to);
 	} else {
@@ -456,6 +489,19 @@ static void schedule_away(struct sched *s, struct sched_thread *me)
 {
 	struct sched_thread *next = pick_next(s, me);
 
+	/*
+	 * Only sleepers left: what they wait for may have happened between
+	 * their decision to sleep and the sleep (the migration ended).  Let
+	 * them look once more - unless nothing happened since the last time.
+	 */
+	if (!next && s->nr_sleeping && s->progress != s->idle_wake_progress) {
+		s->idle_wake_progress = s->progress;
+		for (int i = 0; i < s->nr; i++)
+			if (s->threads[i]->state == TS_SLEEPING)
+				s->threads[i]->state = TS_RUNNABLE;
+		s->nr_sleeping = 0;
+		next = pick_next(s, me);
+	}
 	if (!next) {
 		bool all_done = true;
 
@@ -546,6 +592,7 @@ void sched_unblock(struct sched_thread *me, const void *lock)
 {
 	struct sched *s = me->sched;
 
+	s->progress++;
 	for (int i = 0; i < s->nr; i++)
 		if (s->threads[i]->state == TS_BLOCKED && s->threads[i]->wait == lock)
 			s->threads[i]->state = TS_RUNNABLE;
@@ -594,13 +641,18 @@ static void body_trampoline(void)
 	struct sched *s = me->sched;
 
 #ifdef SCHED_ASAN
-	__sanitizer_finish_switch_fiber(NULL, &s->main_stack_bottom, &s->main_stack_size);
+	/* Only a switch from mmsim_run_tasks's caller tells where its stack is. */
+	if (s->from_main)
+		__sanitizer_finish_switch_fiber(NULL, &s->main_stack_bottom, &s->main_stack_size);
+	else
+		__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
 	me->fn(me->task, me->arg);
 	if (me->nr_held)
 		sched_fail(s, -MMSIM_EDEADLK, "task %d returned to user space holding %s",
 			   me->task->pid, me->held_name[0]);
 	me->state = TS_DONE;
+	s->progress++;
 	trace_json_sched(s->m, "exit", me->task->pid, (int)me->task->cpu, NULL);
 	sched_wake_sleepers(me);
 	schedule_away(s, me);
@@ -703,17 +755,23 @@ int mmsim_run_tasks(struct mmsim_machine *m)
 	s = m->sched;
 	if (s->in_run || sched_current)
 		return seterr(-MMSIM_EBUSY, "mmsim_run_tasks: called from a running body");
+	if (s->wedged)
+		return seterr(-MMSIM_EDEADLK, "mmsim_run_tasks: an earlier run failed (%s) and left its "
+			      "bodies stopped inside the kernel, holding locks; boot a new machine", s->why);
 	if (!s->nr)
 		return 0;
 	s->in_run = true;
 	s->steps = 0;
 	s->failed = 0;
 	s->nr_sleeping = 0;
+	s->progress = 0;
+	s->idle_wake_progress = UINT64_MAX;
 	s->why[0] = 0;
 	trace_json_sched(m, "run", 0, 0, s->opt.mode == MMSIM_SCHED_PARALLEL ? "parallel" : "deterministic");
 	err = s->opt.mode == MMSIM_SCHED_PARALLEL ? run_parallel(s) : run_deterministic(s);
 	m->sched_steps += s->steps;
 	if (!err && s->failed) {
+		s->wedged = true;
 		printk(m, "sched: %s (seed %llu)", s->why, (unsigned long long)s->opt.seed);
 		err = seterr(s->failed, "mmsim_run_tasks: %s", s->why);
 	}

@@ -68,6 +68,8 @@ void sched_lock_released(struct sched_thread *me, const void *lock);
 /* A waiter of lock may now take it. */
 void sched_unblock(struct sched_thread *me, const void *lock);
 
+/* mmsim_task_exit of a task with a body waits for the run's end (true). */
+bool sched_task_exit_deferred(struct mmsim_task *t);
 /* Is a run of task bodies in progress on m (locks may be held legitimately)? */
 bool sched_in_run(struct mmsim_machine *m);
 

@@ -174,6 +174,9 @@ void mmsim_task_exit(struct mmsim_task *t)
 {
 	if (!t)
 		return;
+	/* A task whose body is queued or running exits when the body returns. */
+	if (sched_task_exit_deferred(t))
+		return;
 	task_release(t);
 	list_del(&t->tasks_node);
 	free(t);
