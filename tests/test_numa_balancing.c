@@ -317,6 +317,8 @@ TEST(numa_q1_scan_size_and_resume)
 	struct mmsim_siginfo si;
 
 	ASSERT_EQ(mmsim_mmap(t, BASE, n * PAGE, RW, ANON_PRIV, -1, 0), (int64_t)BASE);
+	/* PTE-mapped pages: the PMD-level scan has tests of its own (test_thp.c). */
+	ASSERT_EQ(mmsim_madvise(t, BASE, n * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
 	ASSERT_EQ(mmsim_fill(t, BASE, 0x3c, n * PAGE, &si), MMSIM_ACCESS_OK);
 	ASSERT_EQ(mmsim_task_set_cpu(t, 2), 0);
 	ASSERT_EQ(mmsim_advance(m, SEC), 0);

@@ -3,7 +3,9 @@
  * hw/mmu.c - what the MMU does on a TLB miss: walk four levels of
  * descriptors in simulated RAM, check the leaf's permissions for an EL0
  * access, and produce either a TLB entry or a fault syndrome.  The walker
- * knows nothing of Linux: it reads only hardware fields.
+ * knows nothing of Linux: it reads only hardware fields.  A leaf may be a
+ * page (level 3) or a block (level 1: 1 GiB, level 2: 2 MiB, bits[1:0] =
+ * 01); a block fills the TLB with the 4 KiB entry of the page accessed.
  */
 #include "hw/mmu.h"
 
@@ -60,8 +62,14 @@ int mmu_walk(struct mmsim_machine *m, struct mm_struct *mm, uint64_t va, bool wr
 		*slot = desc;
 	}
 	{
-		uint64_t offset = va & ((1ULL << level_shift[level]) - 1) & PAGE_MASK;
-		uint64_t pfn = ((desc & PTE_ADDR_MASK) + offset) >> PAGE_SHIFT;
+		/*
+		 * A block's output address is bits [47:shift] (the bits below
+		 * are RES0 there); the entry the TLB gets is the 4 KiB page of
+		 * the block that va falls in.
+		 */
+		uint64_t block_mask = (1ULL << level_shift[level]) - 1;
+		uint64_t offset = va & block_mask & PAGE_MASK;
+		uint64_t pfn = (((desc & PTE_ADDR_MASK) & ~block_mask) + offset) >> PAGE_SHIFT;
 
 		if (!pfn_valid(m, pfn))
 			goto external_abort;

@@ -20,6 +20,21 @@ void tlb_flush_va_asid(struct tlb *tlb, uint64_t va, uint16_t asid)
 	tlb->flushes++;
 }
 
+/*
+ * A block descriptor filled 4 KiB entries, one per page used: the one TLBI
+ * that drops the block's translation drops each of them here.
+ */
+void tlb_flush_block_asid(struct tlb *tlb, uint64_t start, uint64_t end, uint16_t asid)
+{
+	for (uint64_t va = start; va < end; va += 1ULL << 12) {
+		struct tlb_entry *e = tlb_slot(tlb, va);
+
+		if (e->key == tlb_key(va, asid))
+			e->key = TLB_KEY_INVALID;
+	}
+	tlb->flushes++;
+}
+
 /* TLBI ASIDE1: every entry of one ASID. */
 void tlb_flush_asid(struct tlb *tlb, uint16_t asid)
 {

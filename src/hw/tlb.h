@@ -49,6 +49,8 @@ static inline struct tlb_entry *tlb_slot(struct tlb *tlb, uint64_t va)
 void tlb_init(struct tlb *tlb);
 void tlb_flush_va_asid(struct tlb *tlb, uint64_t va, uint16_t asid);
 void tlb_flush_asid(struct tlb *tlb, uint16_t asid);
+/* TLBI VAE1 with a level hint on a block: every page of [start, end), one op. */
+void tlb_flush_block_asid(struct tlb *tlb, uint64_t start, uint64_t end, uint16_t asid);
 void tlb_flush_all(struct tlb *tlb);
 
 #endif

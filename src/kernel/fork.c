@@ -20,6 +20,7 @@ struct mm_struct *mm_alloc(struct mmsim_machine *m)
 	mm->users = 1;
 	mm->mmap_lock = (struct rw_semaphore)RWSEM_INIT("mmap_lock");
 	mm->page_table_lock = (spinlock_t)SPINLOCK_INIT("page_table_lock");
+	INIT_LIST_HEAD(&mm->pmd_huge_pte);
 	mm->mmap_base = MMAP_BASE;
 	mm->id = m->next_mm_id++;
 	if (asid_alloc(m, &mm->asid) || !(mm->pgd = pgtable_alloc(mm))) {
@@ -40,8 +41,13 @@ static void exit_mmap(struct mm_struct *mm)
 {
 	struct mmsim_machine *m = mm->machine;
 
+	uint64_t table;
+
 	for (int i = 0; i < mm->nr_vmas; i++)
 		zap_page_range(mm->vmas[i], mm->vmas[i]->vm_start, mm->vmas[i]->vm_end);
+	/* Every huge PMD took its deposit with it; none may be left. */
+	while ((table = pgtable_trans_huge_withdraw(mm)))
+		pgtable_free(mm, table);
 	free_pgd(mm);
 	for (int i = 0; i < mm->nr_vmas; i++)
 		vm_area_free(m, mm->vmas[i]);

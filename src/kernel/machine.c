@@ -81,6 +81,10 @@ static int parse_bootargs(struct mmsim_machine *m, const char *args)
 				m->thp_enabled = 0;
 			else
 				return seterr(-MMSIM_EINVAL, "bootargs: transparent_hugepage=%s: expected always, madvise or never", val);
+		} else if (!strcmp(tok, "thp_zero_wp") && val) {
+			if (strcmp(val, "alloc") && strcmp(val, "split"))
+				return seterr(-MMSIM_EINVAL, "bootargs: thp_zero_wp=%s: expected alloc or split", val);
+			m->thp_zero_wp_alloc = !strcmp(val, "alloc");
 		} else if (!strcmp(tok, "numa_balancing") && val) {
 			if (!strcmp(val, "enable"))
 				m->numa_balancing = 1;

@@ -198,6 +198,13 @@ struct mmsim_machine {
 	int thp_use_zero_page;
 	int extfrag_threshold;          /* vm.extfrag_threshold (0..1000)          */
 	int compaction_proactiveness;   /* vm.compaction_proactiveness (0..100)    */
+	/*
+	 * Seed 003 (spec §7.4): a write to the huge zero page allocates a THP
+	 * (bootargs thp_zero_wp=alloc) instead of splitting to PTEs (split,
+	 * Linux before that series).
+	 */
+	bool thp_zero_wp_alloc;
+	uint64_t huge_zero_pfn;         /* head of the huge zero page, 0 = none yet  */
 	char bootargs[1024];
 
 	/* Events and the kernel log. */

@@ -12,7 +12,12 @@
  *     an in-use frame (or the zero page, special); mapcounts equal the PTEs
  *     found; refcounts cover mappings, page cache and pins; rmap data
  *     (anon_vma, index) lets the rmap walk find each mapping; table pages
- *     are PG_table and counted.
+ *     are PG_table and counted.  A huge PMD lies inside one VMA, maps an
+ *     aligned in-use THP (or the huge zero page, read-only) and has its PTE
+ *     table deposited; a THP's entire_mapcount equals the PMDs found, its
+ *     pages' mapcounts the PTEs, its head's refcount covers both, and all
+ *     its pages share one anon_vma, consecutive indices and one tag storage
+ *     reservation state.
  *  4. Sharing: a writable PTE to an anonymous page requires the page to be
  *     exclusive, and an exclusive page is mapped at most once - so no frame
  *     is writable from two address spaces unless it is shared memory.  A
@@ -44,8 +49,9 @@ struct checker {
 	int problems;
 	uint32_t *maps;                 /* PTEs found per frame                   */
 	uint32_t *migration_refs;       /* migration entries per frame            */
+	uint32_t *pmd_maps;             /* huge PMDs found per THP head frame     */
 	int64_t node_anon[MAX_NUMNODES], node_file[MAX_NUMNODES], node_tables[MAX_NUMNODES];
-	int64_t node_lru[MAX_NUMNODES];
+	int64_t node_lru[MAX_NUMNODES], node_thps[MAX_NUMNODES];
 	bool idle;                      /* no run in progress: every lock must be free */
 };
 
@@ -156,6 +162,7 @@ struct walk_state {
 	struct mm_struct *mm;
 	int64_t rss[NR_MM_COUNTERS];
 	int64_t tables;
+	int64_t huge_pmds;              /* each needs a deposited table           */
 };
 
 static void check_present_pte(struct walk_state *ws, struct vm_area_struct *vma, uint64_t addr, pteval_t pte)
@@ -177,10 +184,11 @@ static void check_present_pte(struct walk_state *ws, struct vm_area_struct *vma,
 				(unsigned long long)addr, (unsigned long long)pte);
 		return;
 	}
-	if (p->refcount <= 0 || (p->flags & (PG_buddy | PG_pcp | PG_table | PG_reserved))) {
+	/* A page of a THP is in use as its head is. */
+	if (page_count(p) <= 0 || (compound_head(p)->flags & (PG_buddy | PG_pcp | PG_table | PG_reserved | PG_zero))) {
 		problem(c, "mm %llu 0x%llx: PTE maps pfn 0x%llx that is not an in-use user page (ref %d flags 0x%x)",
 			(unsigned long long)ws->mm->id, (unsigned long long)addr, (unsigned long long)pfn,
-			p->refcount, p->flags);
+			page_count(p), p->flags);
 		return;
 	}
 	c->maps[pfn - m->min_pfn]++;
@@ -248,6 +256,53 @@ static void check_pte(struct walk_state *ws, uint64_t addr, pteval_t pte)
 			(unsigned long long)addr, (unsigned long long)pte);
 }
 
+/* A huge PMD leaf (present or protnone) at addr. */
+static void check_huge_pmd(struct walk_state *ws, uint64_t addr, pteval_t pmd)
+{
+	struct checker *c = ws->c;
+	struct mmsim_machine *m = c->m;
+	unsigned long long id = (unsigned long long)ws->mm->id, a = (unsigned long long)addr;
+	struct vm_area_struct *vma = vma_lookup(ws->mm, addr);
+	uint64_t pfn = pte_pfn(pmd);
+	struct page *head;
+
+	ws->huge_pmds++;
+	if (!vma || addr + PMD_SIZE > vma->vm_end) {
+		problem(c, "mm %llu 0x%llx: huge PMD 0x%llx is not inside one VMA", id, a, (unsigned long long)pmd);
+		return;
+	}
+	if ((pfn & (HPAGE_PMD_NR - 1)) || !pfn_valid(m, pfn) || !pfn_valid(m, pfn + HPAGE_PMD_NR - 1)) {
+		problem(c, "mm %llu 0x%llx: huge PMD maps pfn 0x%llx, not an aligned 2 MiB of RAM", id, a,
+			(unsigned long long)pfn);
+		return;
+	}
+	if (pmd_write(pmd) && !(vma->vm_flags & VM_WRITE))
+		problem(c, "mm %llu 0x%llx: writable huge PMD in a VMA without VM_WRITE", id, a);
+	if (is_huge_zero_pmd(m, pmd)) {
+		if (pmd_write(pmd) || !pmd_pfn(pmd))
+			problem(c, "mm %llu 0x%llx: writable huge zero PMD", id, a);
+		return;
+	}
+	head = pfn_to_page(m, pfn);
+	if (!(head->flags & PG_head) || head->order != HPAGE_PMD_ORDER || head->refcount <= 0 ||
+	    !(head->flags & PG_lru) || !PageAnon(head)) {
+		problem(c, "mm %llu 0x%llx: huge PMD maps pfn 0x%llx, not an in-use anonymous THP (ref %d flags 0x%x order %u)",
+			id, a, (unsigned long long)pfn, head->refcount, head->flags, head->order);
+		return;
+	}
+	c->pmd_maps[pfn - m->min_pfn]++;
+	ws->rss[MM_ANONPAGES] += HPAGE_PMD_NR;
+	if (page_anon_vma(head) != vma->anon_vma)
+		problem(c, "mm %llu 0x%llx: THP pfn 0x%llx belongs to another anon_vma", id, a, (unsigned long long)pfn);
+	if (head->index != linear_page_index(vma, addr))
+		problem(c, "mm %llu 0x%llx: THP pfn 0x%llx has index 0x%llx, rmap expects 0x%llx", id, a,
+			(unsigned long long)pfn, (unsigned long long)head->index,
+			(unsigned long long)linear_page_index(vma, addr));
+	if (pmd_write(pmd) && !(head->flags & PG_anon_exclusive))
+		problem(c, "mm %llu 0x%llx: writable huge PMD to shared THP pfn 0x%llx (COW broken)", id, a,
+			(unsigned long long)pfn);
+}
+
 static void check_table_page(struct walk_state *ws, uint64_t pfn)
 {
 	struct mmsim_machine *m = ws->c->m;
@@ -282,6 +337,8 @@ static void walk_level(struct walk_state *ws, uint64_t table, int level, uint64_
 			continue;
 		if (level == 3) {
 			check_pte(ws, addr, t[i]);
+		} else if (level == 2 && pmd_trans_huge(t[i])) {
+			check_huge_pmd(ws, addr, t[i]);
 		} else if (pmd_table(t[i]) && pfn_valid(ws->c->m, table_pfn(t[i]))) {
 			walk_level(ws, table_pfn(t[i]), level + 1, addr);
 		} else {
@@ -342,6 +399,29 @@ static void check_mm(struct checker *c, struct mm_struct *mm)
 		return;
 	}
 	walk_level(&ws, mm->pgd, 0, 0);
+	{
+		/* One deposited, empty PTE table per huge PMD. */
+		struct list_head *pos;
+		int64_t deposited = 0;
+
+		list_for_each(pos, &mm->pmd_huge_pte) {
+			struct page *tp = list_entry(pos, struct page, lru);
+			const pteval_t *e = (const pteval_t *)page_address(c->m, tp);
+
+			if (++deposited > ws.huge_pmds + 1)
+				break;
+			check_table_page(&ws, page_to_pfn(c->m, tp));
+			for (int i = 0; i < PTRS_PER_TABLE; i++)
+				if (e[i]) {
+					problem(c, "mm %llu: deposited table pfn 0x%llx is not empty",
+						(unsigned long long)mm->id, PFN(c, tp));
+					break;
+				}
+		}
+		if (deposited != ws.huge_pmds)
+			problem(c, "mm %llu: %lld tables deposited for %lld huge PMDs", (unsigned long long)mm->id,
+				(long long)deposited, (long long)ws.huge_pmds);
+	}
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (ws.rss[i] != mm->rss[i])
 			problem(c, "mm %llu: rss counter %d is %lld but the tables map %lld", (unsigned long long)mm->id,
@@ -375,7 +455,7 @@ static void check_tlbs(struct checker *c)
 			struct tlb_entry *e = &m->cpus[cpu].tlb.e[i];
 			uint64_t va = (e->key >> 16) << PAGE_SHIFT;
 			struct mm_struct *mm;
-			pteval_t *ptep;
+			pteval_t pte;
 
 			if (e->key == TLB_KEY_INVALID)
 				continue;
@@ -388,14 +468,15 @@ static void check_tlbs(struct checker *c)
 			if (!(mm->cpumask & (1ULL << cpu)))
 				problem(c, "cpu %u: TLB entry of mm %llu, which never ran there", cpu,
 					(unsigned long long)mm->id);
-			ptep = pte_offset(mm, va);
-			if (!ptep || !pte_valid(*ptep) || pte_pfn(*ptep) != e->pfn || !pte_user(*ptep)) {
+			/* A PTE, or the page of a huge PMD the entry was filled from. */
+			pte = follow_pte_value(mm, va);
+			if (!pte_valid(pte) || pte_pfn(pte) != e->pfn || !pte_user(pte)) {
 				problem(c, "cpu %u: TLB maps 0x%llx of mm %llu to pfn 0x%llx, the tables do not (stale entry)",
 					cpu, (unsigned long long)va, (unsigned long long)mm->id,
 					(unsigned long long)e->pfn);
 				continue;
 			}
-			if ((e->perm & TLB_W) && (*ptep & PTE_RDONLY))
+			if ((e->perm & TLB_W) && (pte & PTE_RDONLY))
 				problem(c, "cpu %u: TLB grants write to 0x%llx of mm %llu, the PTE is read-only",
 					cpu, (unsigned long long)va, (unsigned long long)mm->id);
 			if (e->host != pfn_to_virt(m, e->pfn))
@@ -431,6 +512,49 @@ static void check_user_page(struct checker *c, struct page *p)
 		c->node_anon[p->nid]++;
 }
 
+/*
+ * A compound page in use: the THP's mappings page by page, the head's
+ * references and PMD maps, and that its pages agree with each other.
+ */
+static void check_thp(struct checker *c, struct page *head)
+{
+	struct mmsim_machine *m = c->m;
+	uint64_t nr = 1ULL << head->order, idx = page_to_pfn(m, head) - m->min_pfn;
+	int64_t maps = c->pmd_maps[idx], refs = 0;
+	uint32_t entire = c->pmd_maps[idx];
+
+	if (head->entire_mapcount != (int)entire)
+		problem(c, "pfn 0x%llx: THP entire_mapcount %d but %u huge PMDs map it", PFN(c, head),
+			head->entire_mapcount, entire);
+	if (entire && PageAnon(head))
+		c->node_thps[head->nid] += (int64_t)nr;
+	for (uint64_t i = 0; i < nr; i++) {
+		struct page *p = head + i;
+
+		maps += c->maps[idx + i];
+		refs += c->migration_refs[idx + i] + p->pincount;
+		if (p->mapcount != (int)c->maps[idx + i])
+			problem(c, "pfn 0x%llx: mapcount %d but %u PTEs map it", PFN(c, p), p->mapcount,
+				c->maps[idx + i]);
+		if ((p->flags & PG_anon_exclusive) && c->maps[idx + i] + entire > 1)
+			problem(c, "pfn 0x%llx: exclusive anonymous page mapped %u times", PFN(c, p),
+				c->maps[idx + i] + entire);
+		if (i && (p->mapping != head->mapping || p->index != head->index + i || (p->flags & PG_lru)))
+			problem(c, "pfn 0x%llx: page %llu of THP 0x%llx has mapping/index/LRU state of its own",
+				PFN(c, p), (unsigned long long)i, PFN(c, head));
+		if ((p->flags ^ head->flags) & PG_tag_storage_reserved)
+			problem(c, "pfn 0x%llx: page %llu of THP 0x%llx is %stag-storage reserved, its head %s",
+				PFN(c, p), (unsigned long long)i, PFN(c, head),
+				(p->flags & PG_tag_storage_reserved) ? "" : "not ",
+				(head->flags & PG_tag_storage_reserved) ? "is" : "is not");
+		if (PageAnon(p) && (c->maps[idx + i] || entire))
+			c->node_anon[p->nid]++;
+	}
+	if (head->refcount < maps + refs)
+		problem(c, "pfn 0x%llx: THP refcount %d below its %lld mappings + %lld migration entries and pins",
+			PFN(c, head), head->refcount, (long long)maps, (long long)refs);
+}
+
 static void check_frames(struct checker *c)
 {
 	struct mmsim_machine *m = c->m;
@@ -460,11 +584,22 @@ static void check_frames(struct checker *c)
 		if (p->flags & PG_head) {
 			/* A compound page: its tails are accounted with the head. */
 			for (uint64_t i = 1; i < (1ULL << p->order); i++)
-				if (!(p[i].flags & PG_tail))
-					problem(c, "pfn 0x%llx: tail %llu of a compound page lacks PG_tail",
+				if (!(p[i].flags & PG_tail) || p[i].compound_offset != i || p[i].refcount)
+					problem(c, "pfn 0x%llx: tail %llu of a compound page lacks PG_tail, its offset or has references",
 						PFN(c, p), (unsigned long long)i);
 			in_use += (1ULL << p->order) - 1;
+			if (p->flags & PG_lru) {
+				c->node_lru[p->nid] += 1LL << p->order;
+				check_thp(c, p);
+			} else if (folio_mapcount(p) || c->pmd_maps[pfn - m->min_pfn]) {
+				problem(c, "pfn 0x%llx: mapped compound page not on the LRU (flags 0x%x)", PFN(c, p), p->flags);
+			}
 			pfn += (1ULL << p->order) - 1;
+			continue;
+		}
+		if (p->flags & PG_tail) {
+			problem(c, "pfn 0x%llx: tail page without its head (flags 0x%x)", PFN(c, p), p->flags);
+			continue;
 		}
 		if (p->flags & PG_table)
 			c->node_tables[p->nid]++;
@@ -492,6 +627,9 @@ static void check_frames(struct checker *c)
 		if (pg->vm_stat[NR_PAGETABLE] != c->node_tables[n])
 			problem(c, "node %u: nr_page_table_pages %lld but %lld table pages", n,
 				(long long)pg->vm_stat[NR_PAGETABLE], (long long)c->node_tables[n]);
+		if (pg->vm_stat[NR_ANON_THPS] != c->node_thps[n])
+			problem(c, "node %u: nr_anon_transparent_hugepages %lld pages but %lld PMD-mapped THP pages", n,
+				(long long)pg->vm_stat[NR_ANON_THPS], (long long)c->node_thps[n]);
 		if (pg->vm_stat[NR_INACTIVE_ANON] + pg->vm_stat[NR_ACTIVE_ANON] != c->node_lru[n])
 			problem(c, "node %u: anon LRU counters %lld but %lld pages on the LRU", n,
 				(long long)(pg->vm_stat[NR_INACTIVE_ANON] + pg->vm_stat[NR_ACTIVE_ANON]),
@@ -581,9 +719,11 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 		report[0] = '\0';
 	c.maps = scratch_alloc(m);
 	c.migration_refs = scratch_alloc(m);
-	if (!c.maps || !c.migration_refs) {
+	c.pmd_maps = scratch_alloc(m);
+	if (!c.maps || !c.migration_refs || !c.pmd_maps) {
 		scratch_free(m, c.maps);
 		scratch_free(m, c.migration_refs);
+		scratch_free(m, c.pmd_maps);
 		return seterr(-MMSIM_ENOMEM, "mmsim_check: out of host memory");
 	}
 	for (unsigned int n = 0; n < m->nr_nodes; n++)
@@ -607,6 +747,7 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 		c.off = strlen(c.out);
 	scratch_free(m, c.maps);
 	scratch_free(m, c.migration_refs);
+	scratch_free(m, c.pmd_maps);
 	if (c.problems > MAX_PROBLEMS && report && c.off + 40 < len)
 		snprintf(report + c.off, len - c.off, "... and %d more problems\n", c.problems - MAX_PROBLEMS);
 	return c.problems;

@@ -40,7 +40,6 @@ static bool page_longterm_pinnable(struct mmsim_machine *m, struct page *p)
 static struct page *gup_one(struct mmsim_task *t, uint64_t addr, bool write, int *err)
 {
 	struct vm_area_struct *vma = vma_lookup(t->mm, addr);
-	pteval_t *ptep;
 	struct page *p;
 
 	if (!vma) {
@@ -48,11 +47,16 @@ static struct page *gup_one(struct mmsim_task *t, uint64_t addr, bool write, int
 		return NULL;
 	}
 	for (int tries = 0; tries < 3; tries++) {
-		ptep = pte_offset(t->mm, addr);
-		if (ptep && pte_valid(*ptep) && (!write || pte_write(*ptep))) {
-			p = vm_normal_page(vma, addr, *ptep);
+		pteval_t pte = follow_pte_value(t->mm, addr);
+
+		if (pte_valid(pte) && (!write || pte_write(pte))) {
+			/* A PMD-mapped THP is exclusive as a whole: its head says so. */
+			bool pmd_mapped = !pte_offset(t->mm, addr);
+
+			p = vm_normal_page(vma, addr, pte);
 			/* Unshare: never pin the zero page or a COW-shared anon page. */
-			if (p && (!PageAnon(p) || (p->flags & PG_anon_exclusive)))
+			if (p && (!PageAnon(p) || (p->flags & PG_anon_exclusive) ||
+				  (pmd_mapped && (compound_head(p)->flags & PG_anon_exclusive))))
 				return p;
 			if (!(vma->vm_flags & VM_WRITE) && !p) {
 				*err = -MMSIM_EFAULT;

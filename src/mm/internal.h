@@ -90,7 +90,29 @@ bool take_page_off_buddy(struct mmsim_machine *m, struct page *page);
 /* Hand a reserved pageblock to the buddy as type mt (tag storage activation). */
 void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt);
 
-static inline void get_page(struct page *p) { p->refcount++; }
+/*
+ * Compound pages (mm_types.h): the head holds the references of the whole
+ * block, so get_page/put_page on any of its frames act on the head.
+ */
+static inline struct page *compound_head(struct page *p)
+{
+	return (p->flags & PG_tail) ? p - p->compound_offset : p;
+}
+static inline bool PageCompound(const struct page *p) { return p->flags & (PG_head | PG_tail); }
+static inline unsigned int compound_order(struct page *p)
+{
+	p = compound_head(p);
+	return (p->flags & PG_head) ? p->order : 0;
+}
+static inline uint64_t compound_nr(struct page *p) { return 1ULL << compound_order(p); }
+static inline int page_count(struct page *p) { return compound_head(p)->refcount; }
+/* PTEs mapping this frame plus PMDs mapping its whole compound page. */
+static inline int page_mapcount(struct page *p)
+{
+	return (p->flags & (PG_head | PG_tail)) ? p->mapcount + compound_head(p)->entire_mapcount
+						 : p->mapcount;
+}
+static inline void get_page(struct page *p) { compound_head(p)->refcount++; }
 /* Drop a reference; the last one frees the page (and its compound tail). */
 void put_page(struct mmsim_machine *m, struct page *p);
 /* The folio lock: held across a migration, a swap-out, a swap-in. */
@@ -107,6 +129,14 @@ static inline void folio_unlock(struct page *p) { bit_unlock(&p->flags, PG_locke
 pteval_t *pte_offset(struct mm_struct *mm, uint64_t addr);           /* NULL if no table */
 pteval_t *pte_offset_alloc(struct mm_struct *mm, uint64_t addr);     /* NULL on ENOMEM  */
 pteval_t *pmd_offset_alloc(struct mm_struct *mm, uint64_t addr);
+pteval_t *mm_find_pmd(struct mm_struct *mm, uint64_t addr);          /* NULL if no table */
+/*
+ * The entry that translates addr: the PTE, or for a huge PMD the 4 KiB
+ * descriptor equivalent to it at addr (special for the huge zero page, so
+ * vm_normal_page() finds no page); 0 when nothing does.  For lookups that
+ * only read.
+ */
+pteval_t  follow_pte_value(struct mm_struct *mm, uint64_t addr);
 uint64_t  pgtable_alloc(struct mm_struct *mm);                       /* pfn, 0 on ENOMEM */
 void      pgtable_free(struct mm_struct *mm, uint64_t pfn);
 void      free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
@@ -125,6 +155,12 @@ static inline spinlock_t *pte_lockptr(struct mm_struct *mm, const pteval_t *ptep
 
 struct mm_walk;
 struct mm_walk_ops {
+	/*
+	 * Huge PMD leaves (pmd_trans_huge) of [addr, next), present or
+	 * protnone.  Without it they are skipped.  If the callback split the
+	 * PMD into a table, the walk goes on into its PTEs.
+	 */
+	int (*pmd_entry)(pteval_t *pmd, uint64_t addr, uint64_t next, struct mm_walk *walk);
 	/* Return nonzero to stop the walk (that value is returned). */
 	int (*pte_entry)(pteval_t *pte, uint64_t addr, struct mm_walk *walk);
 };
@@ -196,6 +232,8 @@ struct vm_fault {
 	struct mm_struct *mm;
 	uint64_t address;               /* page aligned                           */
 	unsigned int flags;             /* FAULT_FLAG_*                           */
+	pteval_t *pmd;                  /* the PMD slot covering address          */
+	pteval_t orig_pmd;              /* its value, when it is a huge PMD       */
 	pteval_t *pte;                  /* the PTE slot, in simulated RAM         */
 	pteval_t orig_pte;              /* its value when the fault started       */
 	spinlock_t *ptl;                /* the PT lock of pte, when taken         */
@@ -319,5 +357,7 @@ void swap_duplicate(struct mmsim_machine *m, swp_entry_t e);
 void free_swap_and_cache(struct mmsim_machine *m, swp_entry_t e);
 /* Direct reclaim before OOM: pages freed on nid (-1: this CPU's node). */
 uint64_t try_to_free_pages(struct mmsim_machine *m, int nid, unsigned int order);
+
+#include "mm/huge_mm.h"
 
 #endif

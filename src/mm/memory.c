@@ -283,7 +283,17 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 		put_page(m, old);	/* the mapping still holds its own */
 	ptep_clear_flush(vmf->mm, vmf->address, vmf->pte);
 	map_new_anon_page(vmf, p);
-	if (old) {
+	if (old && PageCompound(old)) {
+		/* A THP page that nobody maps any more makes the THP a split candidate. */
+		struct page *head = compound_head(old);
+
+		get_page(head);
+		page_remove_rmap(m, old);
+		inc_mm_counter_page(vmf->mm, old, -1);
+		put_page(m, old);
+		deferred_split_folio(m, head);
+		put_page(m, head);
+	} else if (old) {
 		page_remove_rmap(m, old);
 		inc_mm_counter_page(vmf->mm, old, -1);
 		put_page(m, old);
@@ -421,11 +431,31 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 	vm_fault_t ret;
 
 	count_vm_event(m, PGFAULT);
-	vmf.pte = pte_offset_alloc(vmf.mm, vmf.address);
-	if (!vmf.pte)
+	vmf.pmd = pmd_offset_alloc(vmf.mm, vmf.address);
+	if (!vmf.pmd)
 		return VM_FAULT_OOM;
+	/* __handle_mm_fault: a huge PMD first, then the PTE it falls back to. */
+	if (pmd_none(*vmf.pmd) && thp_vma_allowable(vma)) {
+		ret = do_huge_pmd_anonymous_page(&vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			goto done;
+	} else if (pmd_trans_huge(*vmf.pmd)) {
+		vmf.orig_pmd = *vmf.pmd;
+		ret = handle_huge_pmd_fault(&vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			goto done;
+	}
+	vmf.pte = pte_alloc_map(vmf.mm, vmf.pmd, vmf.address);
+	if (!vmf.pte) {
+		/* A huge PMD appeared meanwhile: the access simply faults again. */
+		if (!pmd_trans_huge(*vmf.pmd))
+			return VM_FAULT_OOM;
+		ret = 0;
+		goto done;
+	}
 	vmf.orig_pte = *vmf.pte;
 	ret = handle_pte_fault(&vmf);
+done:
 	fault_lock_balance(&vmf, ret);
 	if (ret & (VM_FAULT_RETRY | VM_FAULT_BLOCKED | VM_FAULT_ERROR))
 		return ret;
@@ -450,15 +480,15 @@ int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool writ
 
 	for (uint64_t addr = start; addr < end; addr += PAGE_SIZE) {
 		struct vm_area_struct *vma = vma_lookup(mm, addr);
-		pteval_t *ptep;
 		vm_fault_t ret;
+		pteval_t pte;
 
 		if (!vma)
 			return -MMSIM_ENOMEM;
 		if (!(vma->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS)))
 			return -MMSIM_EFAULT;
-		ptep = pte_offset(mm, addr);
-		if (ptep && pte_valid(*ptep) && (!write || pte_write(*ptep)) && pte_young(*ptep))
+		pte = follow_pte_value(mm, addr);
+		if (pte_valid(pte) && (!write || pte_write(pte)) && pte_young(pte))
 			continue;
 		ret = handle_mm_fault(t, vma, addr, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_REMOTE);
 		if (ret & VM_FAULT_RETRY) {
@@ -489,12 +519,19 @@ int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool writ
  * the range, so no CPU can reach a frame that is back in the allocator.
  */
 #define GATHER_BATCH 256
+#define GATHER_THPS  16
 
 struct mmu_gather {
 	struct mm_struct *mm;
 	uint64_t start, end;            /* range to flush                         */
 	int nr;
 	struct page *pages[GATHER_BATCH];
+	/*
+	 * THPs some of whose PTEs were zapped, each with a reference: once the
+	 * flush is done, one left partly mapped is split (deferred split).
+	 */
+	int nr_thps;
+	struct page *thps[GATHER_THPS];
 };
 
 static void tlb_flush_mmu(struct mmu_gather *tlb)
@@ -505,20 +542,43 @@ static void tlb_flush_mmu(struct mmu_gather *tlb)
 		flush_tlb_range(tlb->mm, tlb->start, tlb->end);
 	for (int i = 0; i < tlb->nr; i++)
 		put_page(m, tlb->pages[i]);
-	tlb->nr = 0;
+	for (int i = 0; i < tlb->nr_thps; i++) {
+		deferred_split_folio(m, tlb->thps[i]);
+		put_page(m, tlb->thps[i]);
+	}
+	tlb->nr = tlb->nr_thps = 0;
 	tlb->start = tlb->end = 0;
 }
 
-static void tlb_remove_page(struct mmu_gather *tlb, struct page *p, uint64_t addr)
+/* p's mapping of [addr, end) is gone; p is freed after the flush. */
+static void tlb_remove_page_range(struct mmu_gather *tlb, struct page *p, uint64_t addr, uint64_t end)
 {
 	if (tlb->end == tlb->start)
 		tlb->start = addr;
-	tlb->end = addr + PAGE_SIZE;
+	tlb->end = end;
 	if (p) {
 		tlb->pages[tlb->nr++] = p;
 		if (tlb->nr == GATHER_BATCH)
 			tlb_flush_mmu(tlb);
 	}
+}
+
+static void tlb_remove_page(struct mmu_gather *tlb, struct page *p, uint64_t addr)
+{
+	tlb_remove_page_range(tlb, p, addr, addr + PAGE_SIZE);
+}
+
+/* A PTE of a THP page went: look at the THP once the flush is done. */
+static void tlb_note_thp(struct mmu_gather *tlb, struct page *p)
+{
+	struct page *head = compound_head(p);
+
+	if (tlb->nr_thps && tlb->thps[tlb->nr_thps - 1] == head)
+		return;
+	if (tlb->nr_thps == GATHER_THPS)
+		tlb_flush_mmu(tlb);
+	get_page(head);
+	tlb->thps[tlb->nr_thps++] = head;
 }
 
 static int zap_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
@@ -534,6 +594,8 @@ static int zap_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 		if (p) {
 			if (pte_dirty(pte) && !PageAnon(p))
 				p->flags |= PG_dirty;
+			if (PageCompound(p))
+				tlb_note_thp(tlb, p);
 			page_remove_rmap(m, p);
 			inc_mm_counter_page(walk->mm, p, -1);
 		}
@@ -553,10 +615,27 @@ static int zap_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 	return 0;
 }
 
+/*
+ * A huge PMD in the range: unmapped whole when the range covers it, else
+ * split so the PTEs of the range can go.
+ */
+static int zap_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_walk *walk)
+{
+	struct mmu_gather *tlb = walk->private;
+	uint64_t haddr = addr & PMD_MASK;
+
+	if (addr != haddr || next != haddr + PMD_SIZE) {
+		__split_huge_pmd(walk->vma, pmdp, haddr);
+		return 0;
+	}
+	tlb_remove_page_range(tlb, zap_huge_pmd(walk->vma, pmdp, haddr), haddr, haddr + PMD_SIZE);
+	return 0;
+}
+
 /* zap_page_range - unmap [start, end) of vma, dropping its pages' references. */
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	static const struct mm_walk_ops ops = { .pte_entry = zap_pte };
+	static const struct mm_walk_ops ops = { .pmd_entry = zap_pmd, .pte_entry = zap_pte };
 	struct mmu_gather *tlb = malloc(sizeof(*tlb));
 	struct mmu_gather local;
 
@@ -566,7 +645,7 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	}
 	tlb->mm = vma->vm_mm;
 	tlb->start = tlb->end = 0;
-	tlb->nr = 0;
+	tlb->nr = tlb->nr_thps = 0;
 	walk_page_range(vma->vm_mm, vma, start, end, &ops, tlb);
 	tlb_flush_mmu(tlb);
 	if (tlb != &local)
@@ -662,6 +741,20 @@ static int copy_pte(pteval_t *src_pte, uint64_t addr, struct mm_walk *walk)
 	return 0;
 }
 
+/* A huge PMD: shared whole, or split (a pinned THP) and copied PTE by PTE. */
+static int copy_pmd(pteval_t *src_pmd, uint64_t addr, uint64_t next, struct mm_walk *walk)
+{
+	struct copy_ctx *c = walk->private;
+	int err;
+
+	(void)next;
+	err = copy_huge_pmd(c->dst, c->src, src_pmd, addr & PMD_MASK);
+	if (err == -MMSIM_EAGAIN)
+		return 0;
+	c->err = err;
+	return err ? 1 : 0;
+}
+
 /*
  * copy_page_range - fork's copy of src's PTEs into dst (same range).  Shared
  * mappings without anonymous pages are skipped: faults refill them from the
@@ -669,7 +762,7 @@ static int copy_pte(pteval_t *src_pte, uint64_t addr, struct mm_walk *walk)
  */
 int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 {
-	static const struct mm_walk_ops ops = { .pte_entry = copy_pte };
+	static const struct mm_walk_ops ops = { .pmd_entry = copy_pmd, .pte_entry = copy_pte };
 	struct copy_ctx c = { .dst = dst, .src = src };
 
 	if (!src->anon_vma)

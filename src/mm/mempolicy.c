@@ -147,14 +147,14 @@ static int mbind_migrate(struct mmsim_task *t, uint64_t start, uint64_t end, uin
 
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		struct vm_area_struct *vma = vma_lookup(t->mm, a);
-		pteval_t *ptep = pte_offset(t->mm, a);
+		pteval_t pte = follow_pte_value(t->mm, a);
 		struct page *p;
 
-		if (!vma || !ptep || !pte_present(*ptep) || !(p = vm_normal_page(vma, a, *ptep)))
+		if (!vma || !pte_present(pte) || !(p = vm_normal_page(vma, a, pte)))
 			continue;
 		if (mask & (1ULL << p->nid))
 			continue;
-		if (p->mapcount > 1 && !all)
+		if (page_mapcount(p) > 1 && !all)
 			continue;
 		if (migrate_page_to_node(m, p, policy_node(t, vma, a), GFP_HIGHUSER_MOVABLE))
 			failed++;

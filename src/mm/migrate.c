@@ -23,9 +23,11 @@
 
 bool page_is_movable(struct mmsim_machine *m, struct page *p)
 {
+	struct page *head = compound_head(p);
+
 	(void)m;
-	return (p->flags & PG_lru) && !(p->flags & (PG_reserved | PG_table | PG_zero)) &&
-	       p->pincount == 0 && p->refcount > 0;
+	return (head->flags & PG_lru) && !(head->flags & (PG_reserved | PG_table | PG_zero)) &&
+	       p->pincount == 0 && head->refcount > 0;
 }
 
 /* References a migratable page may have: its mappings, the page cache, ours. */
@@ -174,13 +176,22 @@ int migrate_page_to(struct mmsim_machine *m, struct page *src, struct page *dst)
 
 /*
  * Move p, on which the caller holds a reference (as isolation would), to a
- * new page on node nid.
+ * new page on node nid.  A page of a THP moves alone: the THP is split
+ * first (thp_migration_split); a page of it nobody maps has nothing to
+ * move, and the caller's put frees it.
  */
 int migrate_held_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t gfp)
 {
 	struct page *dst;
 	int err;
 
+	if (PageCompound(p)) {
+		if (split_huge_page(m, p))
+			return -MMSIM_EAGAIN;
+		count_vm_event(m, THP_MIGRATION_SPLIT);
+		if (page_count(p) == 1)
+			return 0;
+	}
 	/* A tagged page moves to a tagged allocation: storage, never tag storage (§2.7). */
 	if (p->flags & PG_mte_tagged)
 		gfp |= __GFP_TAGGED;
@@ -212,17 +223,17 @@ int migrate_page_to_node(struct mmsim_machine *m, struct page *p, int nid, gfp_t
 static struct page *follow_page_dump(struct mmsim_task *t, uint64_t addr, int *err)
 {
 	struct vm_area_struct *vma = vma_lookup(t->mm, addr);
-	pteval_t *ptep;
 	struct page *p;
+	pteval_t pte;
 
 	*err = -MMSIM_EFAULT;
 	if (!vma)
 		return NULL;
-	ptep = pte_offset(t->mm, addr);
+	pte = follow_pte_value(t->mm, addr);
 	*err = -MMSIM_ENOENT;
-	if (!ptep || !pte_present(*ptep))
+	if (!pte_present(pte))
 		return NULL;
-	p = vm_normal_page(vma, addr, *ptep);
+	p = vm_normal_page(vma, addr, pte);
 	if (!p)
 		*err = -MMSIM_EFAULT;
 	return p;
@@ -284,7 +295,7 @@ int64_t mmsim_move_pages(struct mmsim_task *t, uint64_t count, const uint64_t *p
 			status[i] = node;
 			continue;
 		}
-		if (p->mapcount > 1 && !(flags & MMSIM_MPOL_MF_MOVE_ALL)) {
+		if (page_mapcount(p) > 1 && !(flags & MMSIM_MPOL_MF_MOVE_ALL)) {
 			put_page(m, p);
 			status[i] = -MMSIM_EACCES;
 			continue;

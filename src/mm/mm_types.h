@@ -2,7 +2,11 @@
 /*
  * mm/mm_types.h - the memory-management objects of the model.
  *
- * struct page     one per physical frame (the memmap), 64 bytes.
+ * struct page     one per physical frame (the memmap), 64 bytes.  A compound
+ *                 page (a THP) is a naturally aligned block whose first
+ *                 frame is PG_head (order, refcount, entire_mapcount) and
+ *                 whose others are PG_tail (compound_offset back to it);
+ *                 each frame keeps its own mapcount, mapping and index.
  * struct zone     a buddy allocator over a node's frames of one zone type.
  * struct pglist_data   a NUMA node.
  * struct vm_area_struct, struct mm_struct   address spaces.
@@ -73,7 +77,11 @@ struct page {
 	};
 	uint64_t private;           /* swap entry; head: compound data              */
 	int32_t  pincount;          /* FOLL_PIN references (also in refcount)       */
-	uint32_t reserved_;
+	union {
+		int32_t  entire_mapcount;   /* PG_head: PMDs mapping the whole compound */
+		                            /* page (0-based, like mapcount)            */
+		uint32_t compound_offset;   /* PG_tail: frames back to its head page    */
+	};
 };
 
 /* ----------------------------------------------------- zones and nodes */
@@ -269,6 +277,13 @@ struct mm_struct {
 	uint64_t id;                    /* creation order, for deterministic walks  */
 	struct list_head mm_list;       /* machine->mms                             */
 	bool thp_disabled;              /* prctl(PR_SET_THP_DISABLE)                */
+	/*
+	 * PTE tables put aside for the huge PMDs of this mm (Linux's
+	 * pgtable_trans_huge_deposit on arm64): one per PMD-mapped THP or huge
+	 * zero page, linked through page->lru, so that splitting a PMD never
+	 * needs an allocation.  Counted in pgtables_bytes.
+	 */
+	struct list_head pmd_huge_pte;
 	/* NUMA balancing scanner (mm/numa_balancing.c, task_numa_work).           */
 	uint64_t numa_scan_offset;      /* where the next pass resumes              */
 	uint64_t numa_scan_seq;         /* completed passes over the whole space    */

@@ -268,6 +268,9 @@ int __split_vma(struct mm_struct *mm, struct vm_area_struct *v, uint64_t addr, i
 	if (addr <= v->vm_start || addr >= v->vm_end || offset_in_page(addr))
 		return -MMSIM_EINVAL;
 	n = vm_area_dup(v);
+	/* No huge PMD may straddle the cut (Linux's vma_adjust_trans_huge). */
+	if (n)
+		vma_adjust_trans_huge(v, addr);
 	if (!n)
 		return -MMSIM_ENOMEM;
 	if (new_below) {

@@ -110,6 +110,21 @@ static int change_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 	return 0;
 }
 
+/* A huge PMD: changed whole when the range covers it, else split first. */
+static int change_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_walk *walk)
+{
+	struct change_prot_walk *cp = walk->private;
+	uint64_t haddr = addr & PMD_MASK;
+
+	if (addr != haddr || next != haddr + PMD_SIZE) {
+		__split_huge_pmd(cp->vma, pmdp, haddr);
+		return 0;
+	}
+	if (change_huge_pmd(cp->vma, pmdp, haddr, cp->metadata_none, cp->try_writable))
+		cp->changed = true;
+	return 0;
+}
+
 /*
  * change_protection - rewrite every PTE of [start, end) of @v (present or
  * a migration entry) to match v->vm_page_prot, keeping dirty, young and
@@ -123,7 +138,7 @@ void change_protection(struct vm_area_struct *v, uint64_t start, uint64_t end)
 
 void change_protection_flags(struct vm_area_struct *v, uint64_t start, uint64_t end, bool metadata_none)
 {
-	static const struct mm_walk_ops ops = { .pte_entry = change_pte };
+	static const struct mm_walk_ops ops = { .pmd_entry = change_pmd, .pte_entry = change_pte };
 	struct change_prot_walk cp = {
 		.vma = v,
 		.try_writable = (v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE,

@@ -30,7 +30,26 @@ static uint64_t move_page_tables(struct mm_struct *mm, uint64_t old_addr, uint64
 				 uint64_t len)
 {
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-		pteval_t *src = pte_offset(mm, old_addr + off), *dst, pte;
+		pteval_t *src, *dst, pte, *src_pmd = mm_find_pmd(mm, old_addr + off);
+
+		if (src_pmd && pmd_trans_huge(*src_pmd)) {
+			/* A huge PMD moves whole when both ends are aligned and it all moves. */
+			struct vm_area_struct *v = vma_lookup(mm, old_addr + off);
+			pteval_t *dst_pmd;
+
+			if (!((old_addr + off) & ~PMD_MASK) && !((new_addr + off) & ~PMD_MASK) &&
+			    len - off >= PMD_SIZE) {
+				dst_pmd = pmd_offset_alloc(mm, new_addr + off);
+				if (!dst_pmd)
+					return off;
+				if (move_huge_pmd(v, old_addr + off, new_addr + off, src_pmd, dst_pmd)) {
+					off += PMD_SIZE - PAGE_SIZE;
+					continue;
+				}
+			}
+			__split_huge_pmd(v, src_pmd, (old_addr + off) & PMD_MASK);
+		}
+		src = pte_offset(mm, old_addr + off);
 
 		if (!src || pte_none(*src))
 			continue;

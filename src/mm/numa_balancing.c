@@ -168,7 +168,7 @@ static vm_fault_t call_fault_on_access(struct page *folio, struct vm_fault *vmf,
 {
 	struct mmsim_machine *m = vmf->mm->machine;
 	const struct fault_on_access_test_hook *h = m->fault_on_access_test_hook;
-	int32_t refs_before_get = folio->refcount - 1;
+	int32_t refs_before_get = page_count(folio) - 1;
 	bool must_release;
 	vm_fault_t ret;
 
@@ -191,7 +191,7 @@ static vm_fault_t call_fault_on_access(struct page *folio, struct vm_fault *vmf,
 	 * tasks run concurrently (they hold their own across the callback):
 	 * the reference rule is checked only when this fault runs alone.
 	 */
-	if (folio->refcount > refs_before_get && !sched_current)
+	if (page_count(folio) > refs_before_get && !sched_current)
 		contract_violation(vmf, "returned without dropping the folio reference");
 	TRACE(m, "fault:fault_on_access", (int)vmf->task->cpu, vmf->task->pid, vmf->address,
 	      pte_pfn(vmf->orig_pte), 0, "address=0x%llx ret=0x%x map_pte=%d",

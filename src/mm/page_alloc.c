@@ -604,6 +604,7 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 		q->private = 0;
 		q->pincount = 0;
 		q->order = 0;
+		q->compound_offset = 0;
 	}
 	p->refcount = 1;
 	{
@@ -617,8 +618,10 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 	if ((gfp & __GFP_COMP) && order) {
 		p->flags |= PG_head;
 		p->order = (uint8_t)order;
-		for (uint64_t i = 1; i < n; i++)
+		for (uint64_t i = 1; i < n; i++) {
 			p[i].flags |= PG_tail;
+			p[i].compound_offset = (uint32_t)i;
+		}
 	}
 	if (gfp & __GFP_ZERO) {
 		if ((gfp & __GFP_TAGGED) && m->mte.supported) {
@@ -1013,7 +1016,8 @@ static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned
 
 		if (q->flags & PG_lru)
 			lru_del(m, q);
-		if (q->mapcount != 0 || q->pincount != 0 || (q->flags & (PG_buddy | PG_pcp | PG_reserved))) {
+		if (q->mapcount != 0 || q->pincount != 0 || (q->flags & (PG_buddy | PG_pcp | PG_reserved)) ||
+		    (i == 0 && (q->flags & PG_head) && q->entire_mapcount != 0)) {
 			printk(m, "BUG: Bad page state: pfn:0x%llx mapcount:%d pincount:%d flags:0x%x",
 			       (unsigned long long)page_to_pfn(m, q), q->mapcount, q->pincount, q->flags);
 			m->bad_pages++;
@@ -1024,6 +1028,7 @@ static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned
 		q->index = 0;
 		q->private = 0;
 		q->order = 0;
+		q->compound_offset = 0;
 	}
 	count_vm_events(m, PGFREE, (int64_t)n);
 	charge(m, COST_PAGE_FREE);
@@ -1082,10 +1087,7 @@ void __free_pages(struct mmsim_machine *m, struct page *p, unsigned int order)
 
 void put_page(struct mmsim_machine *m, struct page *p)
 {
-	if (p->flags & PG_tail) {
-		while (!(p->flags & PG_head))
-			p--;
-	}
+	p = compound_head(p);
 	if (--p->refcount == 0)
 		free_the_page(m, p, (p->flags & PG_head) ? p->order : 0);
 }

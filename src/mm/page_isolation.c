@@ -73,16 +73,17 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 			pfn += (1ULL << p->order) - 1;
 			continue;
 		}
-		if (p->mapcount)
+		if (page_mapcount(p))
 			nr_mapped++;
-		while (p->refcount > 0 && tries++ < CONTIG_RETRIES) {
+		/* A page of a THP is in use while its head is (page_count). */
+		while (page_count(p) > 0 && tries++ < CONTIG_RETRIES) {
 			err = evacuate_page(m, p);
 			if (!err)
 				nr_migrated++;
 			if (err != -MMSIM_EAGAIN)
 				break;
 		}
-		if (p->refcount > 0)
+		if (page_count(p) > 0)
 			err = -MMSIM_EBUSY;
 		drain_all_pages(m);
 	}

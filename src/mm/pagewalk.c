@@ -122,6 +122,46 @@ pteval_t *pmd_offset_alloc(struct mm_struct *mm, uint64_t addr)
 	return pud ? pmd_offset(mm, pud, addr, true) : NULL;
 }
 
+pteval_t *mm_find_pmd(struct mm_struct *mm, uint64_t addr)
+{
+	pteval_t *pud = pud_offset(mm, p4d_offset(pgd_offset(mm, addr), addr), addr, false);
+
+	return pud ? pmd_offset(mm, pud, addr, false) : NULL;
+}
+
+/* The PTE slot for addr behind the PMD slot pmdp, allocating the table. */
+pteval_t *pte_alloc_map(struct mm_struct *mm, pteval_t *pmdp, uint64_t addr)
+{
+	pteval_t *t = next_table(mm, pmdp, true);
+
+	return t ? t + pte_index(addr) : NULL;
+}
+
+void pmd_populate(struct mm_struct *mm, pteval_t *pmdp, uint64_t table_pfn)
+{
+	*pmdp = (table_pfn << PAGE_SHIFT) | PAGE_TABLE_DESC;
+	charge(mm->machine, COST_PTE_UPDATE);
+}
+
+pteval_t follow_pte_value(struct mm_struct *mm, uint64_t addr)
+{
+	pteval_t *pmdp = mm_find_pmd(mm, addr), *t;
+	struct mmsim_machine *m = mm->machine;
+
+	if (!pmdp || pmd_none(*pmdp))
+		return 0;
+	if (pmd_trans_huge(*pmdp)) {
+		/* The huge zero page, like the zero page, has no struct page to use. */
+		if (is_huge_zero_pmd(m, *pmdp))
+			return pte_mkspecial(pmd_pte_at(*pmdp, addr));
+		return pmd_pte_at(*pmdp, addr);
+	}
+	if (!pmd_table(*pmdp))
+		return 0;
+	t = table_entries(m, table_pfn(*pmdp));
+	return t[pte_index(addr)];
+}
+
 /* ------------------------------------------------------------ range walks */
 
 static uint64_t level_end(uint64_t addr, uint64_t end, uint64_t size)
@@ -137,7 +177,7 @@ static int walk_pte_range(pteval_t *pmd, uint64_t addr, uint64_t end, struct mm_
 	pteval_t *pte;
 	int err;
 
-	if (!pmd_table(*pmd))
+	if (!pmd_table(*pmd) || !w->ops->pte_entry)
 		return 0;
 	pte = table_entries(w->mm->machine, table_pfn(*pmd)) + pte_index(addr);
 	ptl = pte_lockptr(w->mm, pte);
@@ -160,6 +200,10 @@ static int walk_pmd_range(pteval_t *pud, uint64_t addr, uint64_t end, struct mm_
 	pmd = table_entries(w->mm->machine, table_pfn(*pud)) + pmd_index(addr);
 	for (; addr != end; addr = next, pmd++) {
 		next = level_end(addr, end, PMD_SIZE);
+		if (pmd_trans_huge(*pmd) && w->ops->pmd_entry &&
+		    (err = w->ops->pmd_entry(pmd, addr, next, w)))
+			return err;
+		/* A huge PMD left whole is done; one split into a table is walked on. */
 		if (!pmd_none(*pmd) && (err = walk_pte_range(pmd, addr, next, w)))
 			return err;
 	}
@@ -184,8 +228,9 @@ static int walk_pud_range(pteval_t *p4d, uint64_t addr, uint64_t end, struct mm_
 }
 
 /*
- * walk_page_range - call ops->pte_entry on every non-empty PTE of
- * [start, end).  Assumes start and end page aligned, start < end <= TASK_SIZE.
+ * walk_page_range - call ops->pmd_entry on every huge PMD and ops->pte_entry
+ * on every non-empty PTE of [start, end).  Assumes start and end page
+ * aligned, start < end <= TASK_SIZE.
  */
 int walk_page_range(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t start,
 		    uint64_t end, const struct mm_walk_ops *ops, void *private)

@@ -69,11 +69,30 @@ void unlink_anon_vma(struct mmsim_machine *m, struct vm_area_struct *vma)
 	anon_vma_put(av);
 }
 
-/* A freshly allocated anonymous page, mapped once, by this process only. */
+/*
+ * A freshly allocated anonymous page, mapped once, by this process only.
+ * For a THP (a compound head) the one mapping is a PMD at addr: every page
+ * gets the anon_vma and its own index, the head counts the PMD map and
+ * carries the exclusive flag for the whole.
+ */
 void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_t addr)
 {
 	struct mmsim_machine *m = vma->vm_mm->machine;
 
+	if (p->flags & PG_head) {
+		uint64_t nr = 1ULL << p->order, index = linear_page_index(vma, addr);
+
+		for (uint64_t i = 0; i < nr; i++) {
+			p[i].mapping = (uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON;
+			p[i].index = index + i;
+			p[i].flags |= PG_swapbacked | PG_uptodate;
+		}
+		p->entire_mapcount = 1;
+		p->flags |= PG_anon_exclusive;
+		mod_node_page_state(&m->nodes[p->nid], NR_ANON_MAPPED, (int64_t)nr);
+		mod_node_page_state(&m->nodes[p->nid], NR_ANON_THPS, (int64_t)nr);
+		return;
+	}
 	p->mapping = (uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON;
 	p->index = linear_page_index(vma, addr);
 	p->mapcount = 1;
@@ -81,18 +100,68 @@ void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_
 	mod_node_page_state(&m->nodes[p->nid], NR_ANON_MAPPED, 1);
 }
 
+/* Is p a page of a compound page that a PMD maps (so already counted mapped)? */
+static bool pmd_mapped(struct page *p)
+{
+	return (p->flags & (PG_head | PG_tail)) && compound_head(p)->entire_mapcount;
+}
+
 /* One more PTE maps an existing page (fork, or a page-cache page). */
 void page_dup_rmap(struct mmsim_machine *m, struct page *p)
 {
-	if (p->mapcount++ == 0)
+	if (p->mapcount++ == 0 && !pmd_mapped(p))
 		mod_node_page_state(&m->nodes[p->nid], PageAnon(p) ? NR_ANON_MAPPED : NR_FILE_MAPPED, 1);
 }
 
 void page_remove_rmap(struct mmsim_machine *m, struct page *p)
 {
-	if (--p->mapcount == 0) {
+	if (--p->mapcount == 0 && !pmd_mapped(p)) {
 		mod_node_page_state(&m->nodes[p->nid], PageAnon(p) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
 		p->flags &= ~PG_anon_exclusive;
+	}
+}
+
+int folio_mapcount(struct page *head)
+{
+	uint64_t nr;
+	int n;
+
+	if (!(head->flags & PG_head))
+		return head->mapcount;
+	nr = 1ULL << head->order;
+	n = head->entire_mapcount;
+	for (uint64_t i = 0; i < nr; i++)
+		n += head[i].mapcount;
+	return n;
+}
+
+/*
+ * The first PMD map of a THP makes its PTE-unmapped pages mapped (and the
+ * whole of it an AnonHugePages THP); the last one undoes that.
+ */
+static void pmd_mapped_account(struct mmsim_machine *m, struct page *head, int sign)
+{
+	uint64_t nr = 1ULL << head->order;
+	int64_t unmapped = 0;
+
+	for (uint64_t i = 0; i < nr; i++)
+		unmapped += head[i].mapcount == 0;
+	mod_node_page_state(&m->nodes[head->nid], NR_ANON_MAPPED, sign * unmapped);
+	mod_node_page_state(&m->nodes[head->nid], NR_ANON_THPS, sign * (int64_t)nr);
+}
+
+void folio_dup_rmap_pmd(struct mmsim_machine *m, struct page *head)
+{
+	if (head->entire_mapcount++ == 0)
+		pmd_mapped_account(m, head, 1);
+}
+
+void folio_remove_rmap_pmd(struct mmsim_machine *m, struct page *head)
+{
+	if (--head->entire_mapcount == 0) {
+		pmd_mapped_account(m, head, -1);
+		if (!folio_mapcount(head))
+			head->flags &= ~PG_anon_exclusive;
 	}
 }
 

@@ -14,12 +14,17 @@
  */
 #include "mm/swap.h"
 
-/* Put p at the head (newest end) of its node's inactive anon list. */
+/*
+ * Put p at the head (newest end) of its node's inactive anon list.  A THP
+ * is one entry, its head, and counts all its pages, as a folio does.
+ */
 void lru_add(struct mmsim_machine *m, struct page *p)
 {
+	int64_t nr = (int64_t)compound_nr(p);
+
 	p->flags |= PG_lru;
-	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, 1);
-	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, 1);
+	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, nr);
+	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, nr);
 	if (m->swap) {
 		struct lruvec *lv = &m->swap->lruvec[p->nid];
 
@@ -31,9 +36,11 @@ void lru_add(struct mmsim_machine *m, struct page *p)
 /* Take p off the LRU (it is being freed or isolated for reclaim). */
 void lru_del(struct mmsim_machine *m, struct page *p)
 {
+	int64_t nr = (int64_t)compound_nr(p);
+
 	p->flags &= ~PG_lru;
-	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, -1);
-	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, -1);
+	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, -nr);
+	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, -nr);
 	if (m->swap) {
 		list_del(&p->lru);
 		m->swap->lruvec[p->nid].nr_pages--;

@@ -108,11 +108,25 @@ enum page_outcome { PAGE_KEEP, PAGE_RECLAIMED };
  * this page whatever its young bits say.  On PAGE_RECLAIMED the page is
  * out of the swap cache and the caller's reference is the last one.
  */
-static enum page_outcome shrink_page(struct mmsim_machine *m, struct page *p, bool ignore_references)
+static enum page_outcome shrink_page(struct mmsim_machine *m, struct page *p, bool ignore_references,
+				     struct list_head *split_list)
 {
 	struct referenced_arg ref = { .clear = !ignore_references };
-	bool cached = p->flags & PG_swapcache;
+	bool cached;
 
+	if (PageCompound(p)) {
+		/*
+		 * A THP is swapped out as 512 pages (no THP swap): unless a PMD
+		 * mapping was used lately, split it; the other pages join
+		 * split_list, or the LRU.
+		 */
+		if (!ignore_references && folio_referenced_pmds(m, p, true))
+			return PAGE_KEEP;
+		if (split_huge_page_to_list(m, p, split_list))
+			return PAGE_KEEP;
+		count_vm_event(m, THP_SWPOUT_FALLBACK);
+	}
+	cached = p->flags & PG_swapcache;
 	if (!PageAnon(p) || p->pincount || (p->flags & (PG_locked | PG_isolated)))
 		return PAGE_KEEP;
 	/* Mappings, the swap cache and ours: anything more is a user we cannot see. */
@@ -190,7 +204,7 @@ static uint64_t shrink_inactive_list(struct mmsim_machine *m, int nid, uint64_t 
 
 		(*scanned)++;
 		isolate_page(m, p);
-		o = shrink_page(m, p, false);
+		o = shrink_page(m, p, false, NULL);
 		reclaimed += o == PAGE_RECLAIMED;
 		putback_page(m, p, o);
 	}
@@ -365,6 +379,18 @@ static int pageout_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 	if (!pte_valid(pte))
 		return 0;
 	p = vm_normal_page(walk->vma, addr, pte);
+	if (p && PageCompound(p)) {
+		/* A PTE-mapped THP: split it first if only this process maps it. */
+		int err;
+
+		if (folio_mapcount(compound_head(p)) != (int)compound_nr(p))
+			return 0;
+		get_page(p);
+		err = split_huge_page(m, p);
+		put_page(m, p);
+		if (err)
+			return 0;
+	}
 	if (!p || !(p->flags & PG_lru) || p->mapcount != 1)
 		return 0;
 	if (pte_young(pte)) {
@@ -379,6 +405,37 @@ static int pageout_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 }
 
 /*
+ * A huge PMD: its THP, if only this mapping has it, loses its young bit
+ * and (PAGEOUT) is isolated whole, to be split when reclaimed; a PMD only
+ * partly in the range, or shared, is split and its PTEs looked at.
+ */
+static int pageout_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_walk *walk)
+{
+	struct pageout_walk *w = walk->private;
+	struct mmsim_machine *m = walk->mm->machine;
+	uint64_t haddr = addr & PMD_MASK;
+	pteval_t pmd = *pmdp;
+	struct page *head;
+
+	if (!pte_valid(pmd) || is_huge_zero_pmd(m, pmd))
+		return 0;
+	head = pfn_to_page(m, pmd_pfn(pmd));
+	if (addr != haddr || next != haddr + PMD_SIZE || folio_mapcount(head) != 1) {
+		__split_huge_pmd(walk->vma, pmdp, haddr);
+		return 0;
+	}
+	if (pmd_young(pmd)) {
+		*pmdp = pmd_mkold(pmd);
+		flush_pmd_tlb_range(walk->mm, haddr);
+	}
+	if (w->pageout && (head->flags & PG_lru)) {
+		isolate_page(m, head);
+		list_add_tail(&head->lru, &w->isolated);
+	}
+	return 0;
+}
+
+/*
  * madvise_cold_or_pageout - MADV_COLD (pageout false) or MADV_PAGEOUT on
  * [start, end) of v.  -EINVAL on locked or hugetlb memory; shared
  * mappings of a file are left alone (shmem is not swapped).  The isolated
@@ -386,7 +443,7 @@ static int pageout_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
  */
 int madvise_cold_or_pageout(struct vm_area_struct *v, uint64_t start, uint64_t end, bool pageout)
 {
-	static const struct mm_walk_ops ops = { .pte_entry = pageout_pte };
+	static const struct mm_walk_ops ops = { .pmd_entry = pageout_pmd, .pte_entry = pageout_pte };
 	struct mmsim_machine *m = v->vm_mm->machine;
 	struct pageout_walk w = { .pageout = pageout };
 
@@ -401,7 +458,7 @@ int madvise_cold_or_pageout(struct vm_area_struct *v, uint64_t start, uint64_t e
 		struct page *p = list_first_entry(&w.isolated, struct page, lru);
 
 		list_del(&p->lru);
-		putback_page(m, p, can_reclaim_anon_pages(m) ? shrink_page(m, p, true) : PAGE_KEEP);
+		putback_page(m, p, can_reclaim_anon_pages(m) ? shrink_page(m, p, true, &w.isolated) : PAGE_KEEP);
 	}
 	return 0;
 }

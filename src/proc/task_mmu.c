@@ -15,9 +15,6 @@
 #include "proc/proc.h"
 #include "mm/internal.h"
 
-#define HPAGE_PMD_SIZE PMD_SIZE
-#define HPAGE_PMD_NR   (1ULL << (PMD_SHIFT - PAGE_SHIFT))
-
 /* vm_flags bits the model does not define, Linux's values. */
 #define VMF_PFNMAP      0x00000400ULL
 #define VMF_IO          0x00004000ULL
@@ -120,28 +117,6 @@ static struct page *pfn_swap_entry_page(struct mmsim_machine *m, swp_entry_t e)
 	uint64_t pfn = swp_offset(e) & SWP_PFN_MASK;
 
 	return pfn_valid(m, pfn) ? pfn_to_page(m, pfn) : NULL;
-}
-
-static struct page *compound_head(struct mmsim_machine *m, struct page *p)
-{
-	uint64_t pfn = page_to_pfn(m, p);
-
-	/* Tails sit within one maximal compound page of their head. */
-	while ((p->flags & PG_tail) && pfn > m->min_pfn) {
-		pfn--;
-		p = pfn_to_page(m, pfn);
-		if (p->flags & PG_head)
-			break;
-	}
-	return p;
-}
-
-/* page_mapcount(): PTE maps of the page plus, for a THP, maps of the whole. */
-static int page_mapcount(struct mmsim_machine *m, struct page *p)
-{
-	if (p->mapcount == 0 && (p->flags & PG_tail))
-		return compound_head(m, p)->mapcount;
-	return p->mapcount;
 }
 
 /* ---------------------------------------------------------------- maps */
@@ -252,7 +227,7 @@ static void smaps_account(struct mmsim_machine *m, struct mem_size_stats *mss, s
 			  uint64_t nr, bool young, bool dirty, bool locked, bool migration)
 {
 	uint64_t size = nr << PAGE_SHIFT, i;
-	struct page *head = compound_head(m, p);
+	struct page *head = compound_head(p);
 
 	if (PageAnon(head)) {
 		mss->anonymous += size;
@@ -268,7 +243,7 @@ static void smaps_account(struct mmsim_machine *m, struct mem_size_stats *mss, s
 		return;
 	}
 	for (i = 0; i < nr; i++) {
-		int mapcount = page_mapcount(m, p + i);
+		int mapcount = page_mapcount(p + i);
 		uint64_t pss = PAGE_SIZE << PSS_SHIFT;
 
 		if (mapcount >= 2)
@@ -392,16 +367,12 @@ static bool thp_vma_eligible(struct mmsim_machine *m, const struct vm_area_struc
 {
 	uint64_t haddr = (v->vm_end - HPAGE_PMD_SIZE) & PMD_MASK;
 
-	if ((v->vm_flags & VM_NOHUGEPAGE) || v->vm_mm->thp_disabled)
-		return false;
+	(void)m;
 	if (v->vm_end - v->vm_start < HPAGE_PMD_SIZE || haddr < v->vm_start ||
 	    haddr + HPAGE_PMD_SIZE > v->vm_end)
 		return false;
-	if (v->vm_file)
-		return false;
-	if (m->thp_enabled == 0 || (m->thp_enabled == 1 && !(v->vm_flags & VM_HUGEPAGE)))
-		return false;
-	return true;
+	/* The same test the fault makes (mm/huge_memory.c). */
+	return thp_vma_allowable(v);
 }
 
 static const struct {
@@ -697,13 +668,13 @@ static uint64_t pte_pagemap_entry(struct mmsim_machine *m, pteval_t pte)
 		if (is_pte_marker_entry(e) && (swp_offset(e) & PTE_MARKER_UFFD_WP))
 			flags |= PM_UFFD_WP;
 	}
-	if (p && !PageAnon(compound_head(m, p)))
+	if (p && !PageAnon(compound_head(p)))
 		flags |= PM_FILE;
 	/*
 	 * Exclusive only for a mapped page: a migration or hwpoison entry says
 	 * nothing about who else maps the frame (the 6.6 stable rule).
 	 */
-	if (p && (flags & PM_PRESENT) && page_mapcount(m, p) == 1)
+	if (p && (flags & PM_PRESENT) && page_mapcount(p) == 1)
 		flags |= PM_MMAP_EXCLUSIVE;
 	return (frame & PM_PFRAME_MASK) | flags;
 }
@@ -741,9 +712,9 @@ int mmsim_pagemap(struct mmsim_task *t, uint64_t vaddr, uint64_t *entry)
 			struct page *p = pfn_to_page(m, pfn);
 
 			if (!(p->flags & PG_zero)) {
-				if (!PageAnon(compound_head(m, p)))
+				if (!PageAnon(compound_head(p)))
 					flags |= PM_FILE;
-				if (page_mapcount(m, p) == 1)
+				if (page_mapcount(p) == 1)
 					flags |= PM_MMAP_EXCLUSIVE;
 			}
 		}

@@ -15,8 +15,6 @@
 #include "proc/proc.h"
 #include "mm/internal.h"
 
-#define HPAGE_PMD_NR (1ULL << (PMD_SHIFT - PAGE_SHIFT))
-
 static const char *const fallback_zone_names[MAX_NR_ZONES] = { "DMA", "Normal", "Movable" };
 
 static const char *zone_name(const struct zone *z, int zid)

@@ -27,6 +27,8 @@ for _, policy in ipairs { "rfc-v1", "cma", "static" } do
 	local r0, f0 = rs(), m:vmstat("pgfault")
 	local u = t:mmap(0, 4 * MiB, RW, ANON)
 	assert(u > 0)
+	-- 4 KiB pages, as the experiment maps them (no THP)
+	assert(t:madvise(u, 4 * MiB, M.MADV_NOHUGEPAGE) == 0)
 	touch(t, u, 4 * MiB)
 	assert(m:vmstat("pgfault") - f0 == 4 * MiB // PAGE, policy .. ": one fault per page")
 	assert(rs() == r0, policy .. ": untagged faults reserved tag storage")
@@ -35,6 +37,7 @@ for _, policy in ipairs { "rfc-v1", "cma", "static" } do
 	r0 = rs()
 	local g = t:mmap(0, 4 * MiB, RW | M.PROT_MTE, ANON)
 	assert(g > 0)
+	assert(t:madvise(g, 4 * MiB, M.MADV_NOHUGEPAGE) == 0)
 	touch(t, g, 4 * MiB)
 	local want = dynamic and 4 * MiB // PAGE // 32 or 0
 	assert(rs() - r0 == want, ("%s: %d tag pages reserved, expected %d"):format(policy, rs() - r0, want))

@@ -144,6 +144,8 @@ int  tag_storage_find_block(struct mmsim_machine *m, uint64_t pfn, uint64_t *blo
 int  reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned int order,
 			      unsigned int gfp);
 void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned int order);
+/* A reserved compound page becomes order-0 pages: match the blocks' shares. */
+void tag_storage_split_folio(struct mmsim_machine *m, struct page *head, unsigned int order);
 bool page_tag_storage_reserved(const struct page *p);
 /* The tag storage invariants (§3.12) for mmsim_check(); appends to buf. */
 int  mte_check(struct mmsim_machine *m, char *buf, size_t len);

@@ -208,6 +208,50 @@ static inline bool pmd_leaf(pteval_t p)  { return (p & PTE_TYPE_MASK) == PMD_TYP
 static inline uint64_t table_pfn(pteval_t p) { return (p & PTE_ADDR_MASK) >> PAGE_SHIFT; }
 
 /*
+ * Huge PMDs: a level-2 block descriptor (bits[1:0] = 01) maps 2 MiB.  Its
+ * attribute and software bits are those of a page descriptor, so the pte_*
+ * accessors apply to it as they do in Linux (pmd_pte()).  A PROT_NONE huge
+ * PMD is invalid to the MMU; the table bit stays clear so it still reads as
+ * a leaf to the kernel (pmd_trans_huge), which is what arm64's
+ * mk_pmd_sect_prot/pmd_mkhuge keep.
+ */
+#define HPAGE_PMD_SHIFT  PMD_SHIFT
+#define HPAGE_PMD_ORDER  (PMD_SHIFT - PAGE_SHIFT)
+#define HPAGE_PMD_NR     (1ULL << HPAGE_PMD_ORDER)
+#define HPAGE_PMD_SIZE   PMD_SIZE
+#define HPAGE_PMD_MASK   PMD_MASK
+
+static inline pteval_t pmd_mkhuge(pteval_t p)  { return p & ~PTE_TABLE_BIT; }
+static inline bool pmd_present(pteval_t p)     { return pte_present(p); }
+static inline bool pmd_trans_huge(pteval_t p)
+{
+	return p && pmd_present(p) && !(p & PTE_TABLE_BIT);
+}
+static inline bool pmd_protnone(pteval_t p)    { return pte_protnone(p); }
+static inline bool pmd_metadata_none(pteval_t p) { return pte_metadata_none(p); }
+static inline bool pmd_write(pteval_t p)       { return pte_write(p); }
+static inline bool pmd_young(pteval_t p)       { return pte_young(p); }
+static inline bool pmd_dirty(pteval_t p)       { return pte_dirty(p); }
+static inline uint64_t pmd_pfn(pteval_t p)     { return pte_pfn(p) & ~(HPAGE_PMD_NR - 1); }
+static inline pteval_t pfn_pmd(uint64_t pfn, pteval_t prot) { return pmd_mkhuge(pfn_pte(pfn, prot)); }
+static inline pteval_t pmd_modify(pteval_t p, pteval_t newprot) { return pmd_mkhuge(pte_modify(p, newprot)); }
+static inline pteval_t pmd_mkwrite(pteval_t p)   { return pte_mkwrite(p); }
+static inline pteval_t pmd_wrprotect(pteval_t p) { return pte_wrprotect(p); }
+static inline pteval_t pmd_mkdirty(pteval_t p)   { return pte_mkdirty(p); }
+static inline pteval_t pmd_mkyoung(pteval_t p)   { return pte_mkyoung(p); }
+static inline pteval_t pmd_mkold(pteval_t p)     { return pte_mkold(p); }
+/*
+ * The 4 KiB page descriptor equivalent to huge PMD p at addr: what a PTE
+ * mapping the same frame with the same rights would hold.
+ */
+static inline pteval_t pmd_pte_at(pteval_t p, uint64_t addr)
+{
+	uint64_t idx = (addr & ~PMD_MASK) >> PAGE_SHIFT;
+
+	return pfn_pte(pmd_pfn(p) + idx, p) | PTE_TABLE_BIT;
+}
+
+/*
  * ESR_EL1 for a data abort from EL0: EC 0x24, IL, WnR (bit 6) and the fault
  * status code (DFSC) whose low two bits are the level.
  */

@@ -311,6 +311,44 @@ void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned 
 	spin_unlock(&m->mte.xa_lock);
 }
 
+/*
+ * tag_storage_split_folio - a reserved compound page of 2^order pages is
+ * being split into order-0 pages, each of which gives back its own share
+ * when freed (one per page, on its own block).  The order-N reservation
+ * holds exactly those shares except where order_to_num_blocks, as written,
+ * over-reserves (block_size > 1, §6.6 #5): the blocks no page of the folio
+ * names give their shares back now.
+ */
+void tag_storage_split_folio(struct mmsim_machine *m, struct page *head, unsigned int order)
+{
+	uint64_t pfn = page_to_pfn(m, head), block, nblocks;
+	const struct tag_region *r;
+	int inc;
+
+	if (!m->mte.storage_enabled || !(head->flags & PG_tag_storage_reserved) || !order)
+		return;
+	if (tag_storage_find_block(m, pfn, &block, &r))
+		return;
+	block_range(m, r, order, &nblocks, &inc);
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t b = block + i * r->block_size, pb;
+		int after = 0;
+
+		for (uint64_t j = 0; j < (1ULL << order); j++)
+			if (!tag_storage_find_block(m, pfn + j, &pb, NULL) && pb == b)
+				after++;
+		if (after == inc || !block_reserved(m, b))
+			continue;
+		if (after > inc) {
+			pfn_to_page(m, b)->refcount += after - inc;
+		} else if (tag_storage_put_block(m, b, r->block_size, inc - after)) {
+			count_vm_events(m, METADATA_RESERVE_FREE, r->block_size);
+			TRACE(m, "mte:tag_block_free", (int)m->this_cpu, -1, 0, b, 0, "block=0x%llx",
+			      (unsigned long long)b);
+		}
+	}
+}
+
 /* ------------------------------------------------- fault on access (§4.4) */
 
 /* The arm64 predicate: a protnone PTE carrying the METADATA_NONE bit. */
@@ -383,7 +421,11 @@ vm_fault_t arch_handle_folio_fault_on_access(struct page *page, struct vm_fault 
 		trace_fault(vmf, "metadata-none-migrate");
 		return 0;
 	}
-	ret = reserve_metadata_storage(m, page, 0, GFP_HIGHUSER_MOVABLE);
+	/*
+	 * A page of a THP (PTE-mapped): the folio is reserved as a whole, so
+	 * its pages are always reserved together and freed with one share.
+	 */
+	ret = reserve_metadata_storage(m, compound_head(page), compound_order(page), GFP_HIGHUSER_MOVABLE);
 	if (ret == -MMSIM_EINTR) {
 		put_page(m, page);
 		return fault_retry(vmf);

@@ -57,6 +57,17 @@ void flush_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 	trace_flush(mm, start, end);
 }
 
+void flush_pmd_tlb_range(struct mm_struct *mm, uint64_t haddr)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		if (mm->cpumask & (1ULL << c))
+			tlb_flush_block_asid(&m->cpus[c].tlb, haddr, haddr + PMD_SIZE, mm->asid);
+	charge(m, COST_TLBI_PAGE);
+	trace_flush(mm, haddr, haddr + PMD_SIZE);
+}
+
 /*
  * ASIDs are 16 bits; 0 is never handed out.  Freed ASIDs are flushed from
  * every CPU before reuse so a new mm can never hit a dead mm's entries.
@@ -111,5 +122,46 @@ pteval_t ptep_clear_flush(struct mm_struct *mm, uint64_t addr, pteval_t *ptep)
 	charge(mm->machine, COST_PTE_UPDATE);
 	if (pte_valid(old))
 		flush_tlb_page(mm, addr);
+	return old;
+}
+
+/*
+ * set_pmd_at - write a huge PMD.  arm64's set_pmd_at goes through the same
+ * __set_pte_at: a user-accessible Normal-Tagged block has its tags synced
+ * page by page (mte_sync_tags over compound_nr pages), and if any of its
+ * pages lacks reserved tag storage the whole PMD is installed
+ * PAGE_METADATA_NONE (spec §4.7).
+ */
+void set_pmd_at(struct mm_struct *mm, uint64_t addr, pteval_t *pmdp, pteval_t pmd)
+{
+	struct mmsim_machine *m = mm->machine;
+
+	(void)addr;
+	if (m->mte.supported && pte_valid(pmd) && pte_user(pmd) && pte_tagged(pmd) && !pte_special(pmd) &&
+	    !is_huge_zero_pmd(m, pmd)) {
+		bool none = false;
+
+		for (uint64_t i = 0; i < HPAGE_PMD_NR; i++) {
+			pteval_t pte = pmd_pte_at(pmd, i << PAGE_SHIFT);
+
+			mte_sync_tags(m, &pte);
+			none |= !pte_valid(pte);
+		}
+		if (none)
+			pmd = pmd_modify(pmd, PAGE_METADATA_NONE);
+	}
+	*pmdp = pmd;
+	charge(m, COST_PTE_UPDATE);
+}
+
+/* Break-before-make of a huge PMD: clear it, drop the block from every TLB. */
+pteval_t pmdp_huge_clear_flush(struct mm_struct *mm, uint64_t haddr, pteval_t *pmdp)
+{
+	pteval_t old = *pmdp;
+
+	*pmdp = 0;
+	charge(mm->machine, COST_PTE_UPDATE);
+	if (pte_valid(old))
+		flush_pmd_tlb_range(mm, haddr);
 	return old;
 }
