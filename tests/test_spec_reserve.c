@@ -79,9 +79,11 @@ static struct mmsim_task *task(struct mmsim_machine *m)
 	return t;
 }
 
+/* 4 KiB pages: these items reserve page by page (THP faults: test_thp.c). */
 static void map(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot)
 {
 	ASSERT_EQ(mmsim_mmap(t, addr, len, prot, ANON, -1, 0), (int64_t)addr);
+	ASSERT_EQ(mmsim_madvise(t, addr, len, MMSIM_MADV_NOHUGEPAGE), 0);
 }
 
 static void store8(struct mmsim_task *t, uint64_t addr, uint64_t v)

@@ -152,8 +152,16 @@ void migrate_folio_move(struct mmsim_machine *m, struct page *src, struct page *
  */
 int migrate_page_to(struct mmsim_machine *m, struct page *src, struct page *dst)
 {
-	struct anon_vma *av = page_anon_vma(src);
+	struct anon_vma *av;
 	int err;
+
+	/* dst is one page: a page of a THP moves alone, after the THP is split. */
+	if (PageCompound(src)) {
+		if (split_huge_page(m, src))
+			return -MMSIM_EAGAIN;
+		count_vm_event(m, THP_MIGRATION_SPLIT);
+	}
+	av = page_anon_vma(src);
 
 	if (av)
 		av->refcount++;

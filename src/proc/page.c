@@ -35,14 +35,6 @@ static struct page *online_page(struct mmsim_machine *m, uint64_t pfn)
 	return pfn_to_page(m, pfn);
 }
 
-/* The head of the compound page p belongs to (p itself when it is none). */
-static struct page *compound_head(struct page *p)
-{
-	while (p->flags & PG_tail)
-		p--;
-	return p;
-}
-
 /* Is pfn inside a free buddy block (Linux's is_free_buddy_page)? */
 static bool in_free_buddy_block(struct mmsim_machine *m, uint64_t pfn)
 {
@@ -72,7 +64,8 @@ static uint64_t stable_page_flags(struct mmsim_machine *m, uint64_t pfn)
 		return KPF(NOPAGE);
 	head = compound_head(p);
 	k = head->flags;
-	if (p->mapcount > 0)
+	/* page_mapcount: PTE maps of the frame and PMD maps of its THP. */
+	if (page_mapcount(p) > 0)
 		u |= KPF(MMAP);
 	if (head->mapping & PAGE_MAPPING_ANON)
 		u |= KPF(ANON);
@@ -115,7 +108,7 @@ static uint64_t page_mapcount_entry(struct mmsim_machine *m, uint64_t pfn)
 {
 	struct page *p = online_page(m, pfn);
 
-	return p && p->mapcount > 0 ? (uint64_t)p->mapcount : 0;
+	return p && page_mapcount(p) > 0 ? (uint64_t)page_mapcount(p) : 0;
 }
 
 bool proc_is_kpage_file(const char *name)
