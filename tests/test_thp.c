@@ -1034,3 +1034,142 @@ TEST(thp_tagged_split_releases_per_page)
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }
+
+/* ------------------------------------------------ concurrent THP faults */
+
+/*
+ * Two threads of one process, on two CPUs, under the deterministic
+ * scheduler: each stores its value at its own offset of one empty 2 MiB
+ * range, or one reads while the other writes.  Whatever the interleaving,
+ * one THP (or, after a read mapped the huge zero page first, one 4 KiB
+ * page) ends up mapped, nothing leaks, and every store is visible.
+ *
+ *   BASE                                   BASE+2M
+ *   | a's store at +0x1000   b's at +0x1ff000 |
+ */
+struct thp_body {
+	uint64_t addr;
+	bool write;
+	uint8_t value;
+	int ret, seen;
+};
+
+static void thp_body_fn(struct mmsim_task *t, void *arg)
+{
+	struct thp_body *b = arg;
+	struct mmsim_siginfo si;
+	uint8_t v = b->value;
+
+	if (b->write)
+		b->ret = mmsim_store(t, b->addr, &v, 1, &si);
+	else
+		b->ret = mmsim_load(t, b->addr, &v, 1, &si);
+	b->seen = v;
+}
+
+static void run_pair(uint64_t seed, bool a_writes, bool b_writes, int64_t *anon_pages)
+{
+	struct mmsim_machine *m = boot_opts(NULL, NULL, 0);
+	struct mmsim_task *a = task(m), *b = NULL;
+	struct thp_body ba = { BASE + 0x1000, a_writes, 0xa1, -1, -1 };
+	struct thp_body bb = { BASE + 0x1ff000, b_writes, 0xb2, -1, -1 };
+	struct mmsim_sched_options o = { .seed = seed, .policy = seed & 1 ? MMSIM_SCHED_RANDOM : MMSIM_SCHED_PCT };
+
+	ASSERT_EQ(mmsim_thread_create(a, &b), 0);
+	ASSERT_EQ(mmsim_task_set_cpu(b, 1), 0);
+	map(a, BASE, HP, RW);
+	ASSERT_EQ(mmsim_sched_set(m, &o), 0);
+	ASSERT_EQ(mmsim_spawn(a, thp_body_fn, &ba), 0);
+	ASSERT_EQ(mmsim_spawn(b, thp_body_fn, &bb), 0);
+	ASSERT_EQ(mmsim_run_tasks(m), 0);
+	EXPECT_EQ(ba.ret, MMSIM_ACCESS_OK);
+	EXPECT_EQ(bb.ret, MMSIM_ACCESS_OK);
+	ASSERT_CONSISTENT(m);
+	EXPECT_EQ(get8(a, ba.addr), a_writes ? 0xa1 : 0);
+	EXPECT_EQ(get8(a, bb.addr), b_writes ? 0xb2 : 0);
+	if (!b_writes)
+		EXPECT_EQ(bb.seen, 0);
+	*anon_pages = ev(m, "nr_anon_pages");
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+TEST(thp_concurrent_faults_one_thp)
+{
+	int64_t anon;
+
+	for (uint64_t seed = 1; seed <= 24; seed++) {
+		run_pair(seed, true, true, &anon);
+		EXPECT_EQ(anon, 512);
+	}
+}
+
+TEST(thp_concurrent_read_and_write)
+{
+	int thp = 0, small = 0;
+	int64_t anon;
+
+	for (uint64_t seed = 1; seed <= 24; seed++) {
+		run_pair(seed, true, false, &anon);
+		/* The write first: a THP.  The read first: the huge zero page, then one COW page. */
+		EXPECT_TRUE(anon == 512 || anon == 1);
+		thp += anon == 512;
+		small += anon == 1;
+	}
+	EXPECT_GT(thp, 0);
+	EXPECT_GT(small, 0);
+}
+
+/*
+ * One thread writes both halves of a THP while the other drops the upper
+ * half with MADV_DONTNEED (mmap_lock for read, like the faults): the PMD is
+ * zapped whole, split, or its PTEs zapped, depending on the interleaving;
+ * the lower half always keeps its byte, and nothing leaks.
+ */
+struct dontneed_body {
+	int ret;
+};
+
+static void dontneed_fn(struct mmsim_task *t, void *arg)
+{
+	struct dontneed_body *d = arg;
+
+	d->ret = mmsim_madvise(t, BASE + MIB, MIB, MMSIM_MADV_DONTNEED);
+}
+
+static void writer2_fn(struct mmsim_task *t, void *arg)
+{
+	struct thp_body *b = arg;
+
+	b->ret = put8(t, BASE, 0x11);
+	if (!b->ret)
+		b->ret = put8(t, BASE + MIB + PAGE, 0x22);
+}
+
+TEST(thp_concurrent_dontneed_and_fault)
+{
+	for (uint64_t seed = 1; seed <= 24; seed++) {
+		struct mmsim_machine *m = boot_opts(NULL, NULL, 0);
+		struct mmsim_task *a = task(m), *b = NULL;
+		struct thp_body w = { 0 };
+		struct dontneed_body d = { -1 };
+		struct mmsim_sched_options o = { .seed = seed, .policy = seed & 1 ? MMSIM_SCHED_RANDOM : MMSIM_SCHED_PCT };
+		int upper;
+
+		ASSERT_EQ(mmsim_thread_create(a, &b), 0);
+		ASSERT_EQ(mmsim_task_set_cpu(b, 1), 0);
+		map(a, BASE, HP, RW);
+		ASSERT_EQ(mmsim_sched_set(m, &o), 0);
+		ASSERT_EQ(mmsim_spawn(a, writer2_fn, &w), 0);
+		ASSERT_EQ(mmsim_spawn(b, dontneed_fn, &d), 0);
+		ASSERT_EQ(mmsim_run_tasks(m), 0);
+		EXPECT_EQ(w.ret, MMSIM_ACCESS_OK);
+		EXPECT_EQ(d.ret, 0);
+		ASSERT_CONSISTENT(m);
+		EXPECT_EQ(get8(a, BASE), 0x11);
+		upper = get8(a, BASE + MIB + PAGE);
+		EXPECT_TRUE(upper == 0x22 || upper == 0);
+		ASSERT_CONSISTENT(m);
+		mmsim_machine_destroy(m);
+	}
+}

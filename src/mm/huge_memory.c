@@ -38,6 +38,12 @@
  * tables count in the mm's VmPTE as in Linux.  mmsim_check() verifies all
  * of it (check.c).
  *
+ * Locks, as Linux takes them: a huge PMD changes only under the PMD lock
+ * (mm->page_table_lock, pmd_lock()), after checking it is still what the
+ * caller saw; anything that may sleep (allocation, a split of other
+ * mappings) runs outside it.  A fault that finds its PMD changed under the
+ * lock returns 0 and the access faults again.
+ *
  * Not modelled: khugepaged (collapse), THP swap-out as one unit, THP
  * migration as one unit (the folio is split first), shmem/file THPs,
  * mTHP orders below PMD size, and the shrinker that frees the huge zero
@@ -95,6 +101,14 @@ gfp_t vma_thp_gfp_mask(const struct vm_area_struct *vma)
 	}
 }
 
+/* The lock of a huge PMD (Linux's pmd_lock: the mm's page_table_lock). */
+static spinlock_t *pmd_lock(struct mm_struct *mm, pteval_t *pmdp)
+{
+	(void)pmdp;
+	spin_lock(&mm->page_table_lock);
+	return &mm->page_table_lock;
+}
+
 /* ------------------------------------------------------- deposited tables */
 
 void pgtable_trans_huge_deposit(struct mm_struct *mm, uint64_t table_pfn)
@@ -137,6 +151,11 @@ struct page *mm_get_huge_zero_page(struct mmsim_machine *m)
 		count_vm_event(m, THP_ZERO_PAGE_ALLOC_FAILED);
 		return NULL;
 	}
+	/* Another task's allocation won meanwhile (Linux's cmpxchg): use that one. */
+	if (m->huge_zero_pfn) {
+		put_page(m, p);
+		return pfn_to_page(m, m->huge_zero_pfn);
+	}
 	for (uint64_t i = 0; i < HPAGE_PMD_NR; i++)
 		p[i].flags |= PG_zero;
 	m->huge_zero_pfn = page_to_pfn(m, p);
@@ -165,7 +184,7 @@ static void trace_huge_fault(struct vm_fault *vmf, const char *kind)
 
 /*
  * thp_fault_alloc - a zeroed THP for a fault at haddr, on the policy's
- * node, on the LRU; NULL (and thp_fault_fallback) when there is none.
+ * node; NULL (and thp_fault_fallback) when there is none.
  * A tagged VMA's THP is allocated __GFP_TAGGED: its tag storage is
  * reserved with it, and its tags are cleared with its data.
  */
@@ -181,15 +200,14 @@ static struct page *thp_fault_alloc(struct vm_fault *vmf, uint64_t haddr)
 		count_vm_event(m, THP_FAULT_FALLBACK);
 		return NULL;
 	}
-	lru_add(m, folio);
 	return folio;
 }
 
 /*
  * map_pmd_thp - map a new THP at haddr, dirty and writable when the VMA is
- * (seed 003's helper).  A non-empty PMD (the huge zero page) is cleared
- * and flushed first and keeps its deposited table; table is the one to
- * deposit for an empty PMD.
+ * (seed 003's helper), and put it on the LRU.  A non-empty PMD (the huge
+ * zero page) is cleared and flushed first and keeps its deposited table;
+ * table is the one to deposit for an empty PMD.  Under the PMD lock.
  */
 static void map_pmd_thp(struct page *folio, struct vm_fault *vmf, uint64_t haddr, uint64_t table)
 {
@@ -199,6 +217,7 @@ static void map_pmd_thp(struct page *folio, struct vm_fault *vmf, uint64_t haddr
 
 	if (vma->vm_flags & VM_WRITE)
 		entry = pmd_mkwrite(pmd_mkdirty(entry));
+	lru_add(m, folio);
 	folio_add_new_anon_rmap(folio, vma, haddr);
 	if (!pmd_none(*vmf->pmd))
 		pmdp_huge_clear_flush(vmf->mm, haddr, vmf->pmd);
@@ -221,6 +240,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	struct mmsim_machine *m = mm->machine;
 	uint64_t haddr = vmf->address & HPAGE_PMD_MASK, table;
 	struct page *folio;
+	spinlock_t *ptl;
 
 	if (!thp_vma_suitable(vma, haddr))
 		return VM_FAULT_FALLBACK;
@@ -235,7 +255,17 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 			count_vm_event(m, THP_FAULT_FALLBACK);
 			return VM_FAULT_FALLBACK;
 		}
-		set_huge_zero_page(vmf, haddr, table);
+		ptl = pmd_lock(mm, vmf->pmd);
+		if (pmd_none(*vmf->pmd)) {
+			set_huge_zero_page(vmf, haddr, table);
+			table = 0;
+		}
+		spin_unlock(ptl);
+		if (table) {
+			pgtable_free(mm, table);
+			trace_huge_fault(vmf, "thp-overtaken");
+			return 0;
+		}
 		trace_huge_fault(vmf, "thp-zero");
 		return 0;
 	}
@@ -247,7 +277,17 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 		put_page(m, folio);
 		return VM_FAULT_OOM;
 	}
+	ptl = pmd_lock(mm, vmf->pmd);
+	if (!pmd_none(*vmf->pmd)) {
+		/* Another fault mapped something here meanwhile. */
+		spin_unlock(ptl);
+		put_page(m, folio);
+		pgtable_free(mm, table);
+		trace_huge_fault(vmf, "thp-overtaken");
+		return 0;
+	}
 	map_pmd_thp(folio, vmf, haddr, table);
+	spin_unlock(ptl);
 	trace_huge_fault(vmf, "thp-anon");
 	return 0;
 }
@@ -260,15 +300,19 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 static vm_fault_t do_huge_zero_wp_pmd(struct vm_fault *vmf, uint64_t haddr)
 {
 	struct page *folio = thp_fault_alloc(vmf, haddr);
+	spinlock_t *ptl;
 
 	if (!folio)
 		return VM_FAULT_FALLBACK;
+	ptl = pmd_lock(vmf->mm, vmf->pmd);
 	if (*vmf->pmd != vmf->orig_pmd) {
-		/* Changed under us (cannot happen single-threaded): nothing to do. */
+		/* Changed meanwhile: the access faults again.  (The seed leaks folio here.) */
+		spin_unlock(ptl);
 		put_page(vmf->mm->machine, folio);
 		return 0;
 	}
 	map_pmd_thp(folio, vmf, haddr, 0);
+	spin_unlock(ptl);
 	trace_huge_fault(vmf, "thp-zero-wp");
 	return 0;
 }
@@ -285,6 +329,7 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 	uint64_t haddr = vmf->address & HPAGE_PMD_MASK;
 	pteval_t orig = vmf->orig_pmd, entry;
 	struct page *folio;
+	spinlock_t *ptl;
 
 	if (is_huge_zero_pmd(m, orig)) {
 		if (m->thp_zero_wp_alloc) {
@@ -295,19 +340,23 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		}
 		goto fallback;
 	}
-	folio = pfn_to_page(m, pmd_pfn(orig));
-	if (!PageAnon(folio))
-		goto fallback;
-	if (!(folio->flags & PG_anon_exclusive)) {
-		/* Only this PMD holds it: nobody else can see a write. */
-		if (folio->refcount != 1)
-			goto fallback;
-		folio->flags |= PG_anon_exclusive;
+	ptl = pmd_lock(vmf->mm, vmf->pmd);
+	if (*vmf->pmd != orig) {
+		spin_unlock(ptl);
+		return 0;
 	}
+	folio = pfn_to_page(m, pmd_pfn(orig));
+	if (!PageAnon(folio) || (!(folio->flags & PG_anon_exclusive) && folio->refcount != 1)) {
+		spin_unlock(ptl);
+		goto fallback;
+	}
+	/* Exclusive, or only this PMD holds it: nobody else can see a write. */
+	folio->flags |= PG_anon_exclusive;
 	entry = pmd_mkyoung(pmd_mkdirty(orig));
 	if (vmf->vma->vm_flags & VM_WRITE)
 		entry = pmd_mkwrite(entry);
 	set_pmd_at(vmf->mm, haddr, vmf->pmd, entry);
+	spin_unlock(ptl);
 	trace_huge_fault(vmf, "thp-wp-reuse");
 	return 0;
 
@@ -321,13 +370,15 @@ fallback:
 static void huge_pmd_set_accessed(struct vm_fault *vmf)
 {
 	pteval_t entry = pmd_mkyoung(vmf->orig_pmd);
+	spinlock_t *ptl = pmd_lock(vmf->mm, vmf->pmd);
 
 	if (vmf->flags & FAULT_FLAG_WRITE)
 		entry = pmd_mkdirty(entry);
-	if (entry != vmf->orig_pmd) {
+	if (*vmf->pmd == vmf->orig_pmd && entry != vmf->orig_pmd) {
 		*vmf->pmd = entry;
 		charge(vmf->mm->machine, COST_PTE_UPDATE);
 	}
+	spin_unlock(ptl);
 	trace_huge_fault(vmf, "thp-young-dirty");
 }
 
@@ -369,15 +420,19 @@ void __split_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct mmsim_machine *m = mm->machine;
+	spinlock_t *ptl = pmd_lock(mm, pmdp);
 	pteval_t old = *pmdp, *ptes;
 	uint64_t table, pfn;
 	struct page *head;
 	bool write, young, dirty, exclusive;
 
-	if (!pmd_trans_huge(old))
+	if (!pmd_trans_huge(old)) {
+		spin_unlock(ptl);
 		return;
+	}
 	table = pgtable_trans_huge_withdraw(mm);
 	if (!table) {
+		spin_unlock(ptl);
 		printk(m, "BUG: huge PMD at 0x%llx of mm %llu has no deposited table",
 		       (unsigned long long)haddr, (unsigned long long)mm->id);
 		return;
@@ -393,6 +448,7 @@ void __split_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr
 			set_pte_at(mm, haddr + (i << PAGE_SHIFT), &ptes[i],
 				   pte_mkspecial(pfn_pte(m->zero_pfn, vma->vm_page_prot)));
 		pmd_populate(mm, pmdp, table);
+		spin_unlock(ptl);
 		return;
 	}
 	pfn = pmd_pfn(old);
@@ -418,6 +474,7 @@ void __split_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr
 	}
 	folio_remove_rmap_pmd(m, head);
 	pmd_populate(mm, pmdp, table);
+	spin_unlock(ptl);
 }
 
 void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t addr)
@@ -487,14 +544,16 @@ struct referenced_pmds {
 static int pmd_referenced_one(struct vm_area_struct *vma, uint64_t haddr, pteval_t *pmdp, void *arg)
 {
 	struct referenced_pmds *r = arg;
+	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
 
-	if (!pmd_young(*pmdp) || pmd_protnone(*pmdp))
-		return 0;
-	r->young++;
-	if (r->clear) {
-		*pmdp = pmd_mkold(*pmdp);
-		flush_pmd_tlb_range(vma->vm_mm, haddr);
+	if (pmd_trans_huge(*pmdp) && pmd_young(*pmdp) && !pmd_protnone(*pmdp)) {
+		r->young++;
+		if (r->clear) {
+			*pmdp = pmd_mkold(*pmdp);
+			flush_pmd_tlb_range(vma->vm_mm, haddr);
+		}
 	}
+	spin_unlock(ptl);
 	return 0;
 }
 
@@ -512,6 +571,7 @@ int split_huge_page_to_list(struct mmsim_machine *m, struct page *page, struct l
 {
 	struct page *head = compound_head(page);
 	uint64_t nr, carried;
+	unsigned int order;
 	bool was_lru;
 
 	if (!(head->flags & PG_head))
@@ -525,8 +585,11 @@ int split_huge_page_to_list(struct mmsim_machine *m, struct page *page, struct l
 		count_vm_event(m, THP_SPLIT_PAGE_FAILED);
 		return -MMSIM_EAGAIN;
 	}
+	folio_lock(head);
 	for_each_pmd_mapping(m, head, split_one_pmd, NULL);
-	if (head->entire_mapcount) {
+	/* Taking the PMD locks let others run: look again before committing. */
+	if (!(head->flags & PG_head) || head->entire_mapcount || head->refcount != folio_mapcount(head) + 1) {
+		folio_unlock(head);
 		count_vm_event(m, THP_SPLIT_PAGE_FAILED);
 		return -MMSIM_EAGAIN;
 	}
@@ -535,7 +598,7 @@ int split_huge_page_to_list(struct mmsim_machine *m, struct page *page, struct l
 	was_lru = head->flags & PG_lru;
 	if (was_lru)
 		lru_del(m, head);
-	tag_storage_split_folio(m, head, head->order);
+	order = head->order;
 	for (uint64_t i = 0; i < nr; i++) {
 		struct page *p = head + i;
 
@@ -545,6 +608,8 @@ int split_huge_page_to_list(struct mmsim_machine *m, struct page *page, struct l
 		/* One reference per mapping; the caller's stays on page. */
 		p->refcount = p->mapcount + (p == page ? 1 : 0);
 	}
+	folio_unlock(head);
+	tag_storage_split_folio(m, head, order);
 	for (uint64_t i = 0; i < nr; i++) {
 		struct page *p = head + i;
 
@@ -587,30 +652,35 @@ void deferred_split_folio(struct mmsim_machine *m, struct page *head)
 /* ------------------------------------------------- unmap, fork, mprotect */
 
 /*
- * zap_huge_pmd - clear the huge PMD at haddr and free its deposited table.
- * Returns the THP whose mapping reference the caller drops after the TLB
- * flush (NULL for the huge zero page).
+ * zap_huge_pmd - clear the huge PMD at haddr and free its deposited table
+ * (see huge_mm.h).
  */
-struct page *zap_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr)
+bool zap_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr, struct page **folio)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct mmsim_machine *m = mm->machine;
+	spinlock_t *ptl = pmd_lock(mm, pmdp);
 	pteval_t old = *pmdp;
 	uint64_t table;
-	struct page *head;
 
 	(void)haddr;
+	*folio = NULL;
+	if (!pmd_trans_huge(old)) {
+		spin_unlock(ptl);
+		return false;
+	}
 	*pmdp = 0;
 	charge(m, COST_PTE_UPDATE);
 	table = pgtable_trans_huge_withdraw(mm);
+	if (!is_huge_zero_pmd(m, old)) {
+		*folio = pfn_to_page(m, pmd_pfn(old));
+		folio_remove_rmap_pmd(m, *folio);
+		mm->rss[MM_ANONPAGES] -= HPAGE_PMD_NR;
+	}
+	spin_unlock(ptl);
 	if (table)
 		pgtable_free(mm, table);
-	if (is_huge_zero_pmd(m, old))
-		return NULL;
-	head = pfn_to_page(m, pmd_pfn(old));
-	folio_remove_rmap_pmd(m, head);
-	mm->rss[MM_ANONPAGES] -= HPAGE_PMD_NR;
-	return head;
+	return true;
 }
 
 /* Could any page of the folio be pinned for DMA? */
@@ -633,7 +703,8 @@ int copy_huge_pmd(struct vm_area_struct *dst, struct vm_area_struct *src, pteval
 {
 	struct mm_struct *dst_mm = dst->vm_mm;
 	struct mmsim_machine *m = dst_mm->machine;
-	pteval_t pmd = *src_pmd, *dst_pmd;
+	spinlock_t *dst_ptl, *src_ptl;
+	pteval_t pmd, *dst_pmd;
 	uint64_t table;
 	struct page *head;
 
@@ -644,13 +715,27 @@ int copy_huge_pmd(struct vm_area_struct *dst, struct vm_area_struct *src, pteval
 	if (!table)
 		return -MMSIM_ENOMEM;
 	charge(m, COST_FORK_PTE);
+	dst_ptl = pmd_lock(dst_mm, dst_pmd);
+	src_ptl = pmd_lock(src->vm_mm, src_pmd);
+	pmd = *src_pmd;
+	if (!pmd_trans_huge(pmd)) {
+		/* Split meanwhile (reclaim): copy its PTEs instead. */
+		spin_unlock(src_ptl);
+		spin_unlock(dst_ptl);
+		pgtable_free(dst_mm, table);
+		return -MMSIM_EAGAIN;
+	}
 	if (is_huge_zero_pmd(m, pmd)) {
 		pgtable_trans_huge_deposit(dst_mm, table);
 		set_pmd_at(dst_mm, haddr, dst_pmd, pmd_wrprotect(pfn_pmd(m->huge_zero_pfn, dst->vm_page_prot)));
+		spin_unlock(src_ptl);
+		spin_unlock(dst_ptl);
 		return 0;
 	}
 	head = pfn_to_page(m, pmd_pfn(pmd));
 	if (folio_maybe_dma_pinned(head)) {
+		spin_unlock(src_ptl);
+		spin_unlock(dst_ptl);
 		pgtable_free(dst_mm, table);
 		__split_huge_pmd(src, src_pmd, haddr);
 		return -MMSIM_EAGAIN;
@@ -665,6 +750,8 @@ int copy_huge_pmd(struct vm_area_struct *dst, struct vm_area_struct *src, pteval
 		*src_pmd = pmd;
 	}
 	set_pmd_at(dst_mm, haddr, dst_pmd, pmd_mkold(pmd));
+	spin_unlock(src_ptl);
+	spin_unlock(dst_ptl);
 	return 0;
 }
 
@@ -695,20 +782,26 @@ static bool can_change_pmd_writable(struct vm_area_struct *vma, pteval_t pmd)
 bool change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr,
 		     bool metadata_none, bool try_writable)
 {
+	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
 	pteval_t old = *pmdp, new;
 
+	if (!pmd_trans_huge(old)) {
+		spin_unlock(ptl);
+		return false;
+	}
 	/* Tagged mappings use no huge zero page: its PTEs map the tagged zero page. */
 	if (metadata_none || (is_huge_zero_pmd(vma->vm_mm->machine, old) && (vma->vm_flags & VM_MTE))) {
+		spin_unlock(ptl);
 		__split_huge_pmd(vma, pmdp, haddr);
 		return false;
 	}
 	new = pmd_modify(old, vma->vm_page_prot);
 	if (try_writable && !pmd_write(new) && can_change_pmd_writable(vma, new))
 		new = pmd_mkwrite(new);
-	if (new == old)
-		return false;
-	set_pmd_at(vma->vm_mm, haddr, pmdp, new);
-	return true;
+	if (new != old)
+		set_pmd_at(vma->vm_mm, haddr, pmdp, new);
+	spin_unlock(ptl);
+	return new != old;
 }
 
 /*
@@ -719,11 +812,13 @@ bool change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr,
 bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_addr,
 		   pteval_t *old_pmd, pteval_t *new_pmd)
 {
-	pteval_t pmd;
+	/* One mm, one PMD lock for both ends. */
+	spinlock_t *ptl = pmd_lock(vma->vm_mm, old_pmd);
+	bool moved = pmd_none(*new_pmd) && pmd_trans_huge(*old_pmd);
 
-	if (!pmd_none(*new_pmd))
-		return false;
-	pmd = pmdp_huge_clear_flush(vma->vm_mm, old_addr, old_pmd);
-	set_pmd_at(vma->vm_mm, new_addr, new_pmd, pmd);
-	return true;
+	if (moved)
+		set_pmd_at(vma->vm_mm, new_addr, new_pmd,
+			   pmdp_huge_clear_flush(vma->vm_mm, old_addr, old_pmd));
+	spin_unlock(ptl);
+	return moved;
 }

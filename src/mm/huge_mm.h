@@ -70,8 +70,13 @@ static inline int split_huge_page(struct mmsim_machine *m, struct page *page)
  */
 void deferred_split_folio(struct mmsim_machine *m, struct page *head);
 
-/* Unmap, fork, mprotect, mremap of a whole huge PMD. */
-struct page *zap_huge_pmd(struct vm_area_struct *vma, pteval_t *pmd, uint64_t haddr);
+/*
+ * Unmap, fork, mprotect, mremap of a whole huge PMD, each under the PMD
+ * lock.  zap_huge_pmd: false when the PMD is no longer huge; else *folio is
+ * the THP whose mapping reference the caller drops after the TLB flush
+ * (NULL for the huge zero page).
+ */
+bool zap_huge_pmd(struct vm_area_struct *vma, pteval_t *pmd, uint64_t haddr, struct page **folio);
 int  copy_huge_pmd(struct vm_area_struct *dst, struct vm_area_struct *src, pteval_t *src_pmd,
 		   uint64_t haddr);
 bool change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmd, uint64_t haddr,

@@ -261,7 +261,7 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
 static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 {
 	struct mmsim_machine *m = vmf_machine(vmf);
-	struct page *p;
+	struct page *p, *head = NULL;
 
 	/* Allocating may sleep: not under the PT lock.  Keep old alive meanwhile. */
 	if (old)
@@ -284,21 +284,20 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	ptep_clear_flush(vmf->mm, vmf->address, vmf->pte);
 	map_new_anon_page(vmf, p);
 	if (old && PageCompound(old)) {
-		/* A THP page that nobody maps any more makes the THP a split candidate. */
-		struct page *head = compound_head(old);
-
+		/* Keep the THP: if none maps old any more it is a split candidate. */
+		head = compound_head(old);
 		get_page(head);
-		page_remove_rmap(m, old);
-		inc_mm_counter_page(vmf->mm, old, -1);
-		put_page(m, old);
-		deferred_split_folio(m, head);
-		put_page(m, head);
-	} else if (old) {
+	}
+	if (old) {
 		page_remove_rmap(m, old);
 		inc_mm_counter_page(vmf->mm, old, -1);
 		put_page(m, old);
 	}
 	spin_unlock(vmf->ptl);
+	if (head) {
+		deferred_split_folio(m, head);
+		put_page(m, head);
+	}
 	trace_fault(vmf, old ? "cow" : "cow-zero");
 	return 0;
 }
@@ -519,7 +518,7 @@ int populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool writ
  * the range, so no CPU can reach a frame that is back in the allocator.
  */
 #define GATHER_BATCH 256
-#define GATHER_THPS  16
+#define GATHER_THPS  64
 
 struct mmu_gather {
 	struct mm_struct *mm;
@@ -542,12 +541,24 @@ static void tlb_flush_mmu(struct mmu_gather *tlb)
 		flush_tlb_range(tlb->mm, tlb->start, tlb->end);
 	for (int i = 0; i < tlb->nr; i++)
 		put_page(m, tlb->pages[i]);
+	tlb->nr = 0;
+	tlb->start = tlb->end = 0;
+}
+
+/*
+ * tlb_finish_mmu - the last flush, then the THPs that lost PTEs: with no
+ * page-table lock held any more, each one left partly mapped is split.
+ */
+static void tlb_finish_mmu(struct mmu_gather *tlb)
+{
+	struct mmsim_machine *m = tlb->mm->machine;
+
+	tlb_flush_mmu(tlb);
 	for (int i = 0; i < tlb->nr_thps; i++) {
 		deferred_split_folio(m, tlb->thps[i]);
 		put_page(m, tlb->thps[i]);
 	}
-	tlb->nr = tlb->nr_thps = 0;
-	tlb->start = tlb->end = 0;
+	tlb->nr_thps = 0;
 }
 
 /* p's mapping of [addr, end) is gone; p is freed after the flush. */
@@ -568,15 +579,20 @@ static void tlb_remove_page(struct mmu_gather *tlb, struct page *p, uint64_t add
 	tlb_remove_page_range(tlb, p, addr, addr + PAGE_SIZE);
 }
 
-/* A PTE of a THP page went: look at the THP once the flush is done. */
+/*
+ * A PTE of a THP page went: look at the THP when the zap is done.  Past
+ * GATHER_THPS of them the rest stay whole, partly mapped, as they would
+ * on Linux's deferred-split queue until the shrinker ran.
+ */
 static void tlb_note_thp(struct mmu_gather *tlb, struct page *p)
 {
 	struct page *head = compound_head(p);
 
-	if (tlb->nr_thps && tlb->thps[tlb->nr_thps - 1] == head)
-		return;
+	for (int i = tlb->nr_thps - 1; i >= 0 && i >= tlb->nr_thps - 2; i--)
+		if (tlb->thps[i] == head)
+			return;
 	if (tlb->nr_thps == GATHER_THPS)
-		tlb_flush_mmu(tlb);
+		return;
 	get_page(head);
 	tlb->thps[tlb->nr_thps++] = head;
 }
@@ -623,12 +639,15 @@ static int zap_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_walk 
 {
 	struct mmu_gather *tlb = walk->private;
 	uint64_t haddr = addr & PMD_MASK;
+	struct page *p;
 
 	if (addr != haddr || next != haddr + PMD_SIZE) {
 		__split_huge_pmd(walk->vma, pmdp, haddr);
 		return 0;
 	}
-	tlb_remove_page_range(tlb, zap_huge_pmd(walk->vma, pmdp, haddr), haddr, haddr + PMD_SIZE);
+	/* Not huge any more (split meanwhile): the walk goes on into its PTEs. */
+	if (zap_huge_pmd(walk->vma, pmdp, haddr, &p))
+		tlb_remove_page_range(tlb, p, haddr, haddr + PMD_SIZE);
 	return 0;
 }
 
@@ -647,7 +666,7 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	tlb->start = tlb->end = 0;
 	tlb->nr = tlb->nr_thps = 0;
 	walk_page_range(vma->vm_mm, vma, start, end, &ops, tlb);
-	tlb_flush_mmu(tlb);
+	tlb_finish_mmu(tlb);
 	if (tlb != &local)
 		free(tlb);
 }

@@ -414,13 +414,19 @@ static int pageout_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_w
 	struct pageout_walk *w = walk->private;
 	struct mmsim_machine *m = walk->mm->machine;
 	uint64_t haddr = addr & PMD_MASK;
-	pteval_t pmd = *pmdp;
+	spinlock_t *ptl = &walk->mm->page_table_lock;	/* the PMD lock */
+	pteval_t pmd;
 	struct page *head;
 
-	if (!pte_valid(pmd) || is_huge_zero_pmd(m, pmd))
+	spin_lock(ptl);
+	pmd = *pmdp;
+	if (!pmd_trans_huge(pmd) || !pte_valid(pmd) || is_huge_zero_pmd(m, pmd)) {
+		spin_unlock(ptl);
 		return 0;
+	}
 	head = pfn_to_page(m, pmd_pfn(pmd));
 	if (addr != haddr || next != haddr + PMD_SIZE || folio_mapcount(head) != 1) {
+		spin_unlock(ptl);
 		__split_huge_pmd(walk->vma, pmdp, haddr);
 		return 0;
 	}
@@ -432,6 +438,7 @@ static int pageout_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_w
 		isolate_page(m, head);
 		list_add_tail(&head->lru, &w->isolated);
 	}
+	spin_unlock(ptl);
 	return 0;
 }
 
