@@ -145,6 +145,8 @@ static void fragment(struct frag *f, struct mmsim_task *t, int prot, uint64_t me
 
 	memset(f, 0, sizeof(*f));
 	ASSERT_EQ(mmsim_mmap(t, BASE, MAXPAGES * PAGE, prot, ANON, -1, 0), (int64_t)BASE);
+	/* 4 KiB pages: the pattern is made page by page (THP faults: test_thp.c). */
+	ASSERT_EQ(mmsim_madvise(t, BASE, MAXPAGES * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
 	for (f->n = 0; f->n < MAXPAGES; f->n++) {
 		if (f->n % 64 == 0) {
 			drain_all_pages(m);
@@ -1111,6 +1113,7 @@ static void run_8_3_53(bool prior)
 	ASSERT_EQ(mmsim_mmap(t, R53_DATA, PAGE, RW, ANON, -1, 0), (int64_t)R53_DATA);
 	ASSERT_EQ(mmsim_mmap(t, R53_VICTIM, PAGE, RW, ANON, -1, 0), (int64_t)R53_VICTIM);
 	ASSERT_EQ(mmsim_mmap(t, R53_OTHER, R53_OTHERS * PAGE, RW, ANON, -1, 0), (int64_t)R53_OTHER);
+	ASSERT_EQ(mmsim_madvise(t, R53_OTHER, R53_OTHERS * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
 	ASSERT_EQ(mmsim_store(t, R53_DATA, &v, 8, &si), MMSIM_ACCESS_OK);
 	for (uint64_t i = 0; i < R53_OTHERS; i++)
 		ASSERT_EQ(mmsim_store(t, R53_OTHER + i * PAGE, &i, 8, &si), MMSIM_ACCESS_OK);
