@@ -694,10 +694,7 @@ TEST(numa_8_6_96_changed_pte_not_remapped)
 	mmsim_machine_destroy(m);
 }
 
-TEST(numa_8_6_97_pmd_remapped_read_only)
-{
-	test_skip("no PMD leaves: THP is not built, so there is no handle_huge_pmd_protnone yet");
-}
+/* §8.6 97, the same on a PMD: spec_8_6_97_pmd_remapped_read_only in test_thp.c. */
 
 TEST(numa_8_6_98_no_folio_maps_without_callback)
 {

@@ -1173,3 +1173,194 @@ TEST(thp_concurrent_dontneed_and_fault)
 		mmsim_machine_destroy(m);
 	}
 }
+
+/* ------------------------------------------------- protnone huge PMDs */
+
+#include "mm/fault_on_access.h"
+
+static pteval_t *pmd_of(struct mmsim_task *t, uint64_t addr)
+{
+	pteval_t *pmdp = mm_find_pmd(t->mm, addr);
+
+	ASSERT_TRUE(pmdp != NULL && pmd_trans_huge(*pmdp));
+	return pmdp;
+}
+
+/*
+ * Spec §8.4 item 73: mprotect(PROT_MTE) of a PMD-mapped THP marks the PMD
+ * PAGE_METADATA_NONE (spec §4.2: no reservation yet).  The first access
+ * reserves the THP's tag storage at order 9 - metadata_reserve_success
+ * +16 for 16 fresh blocks - and maps the PMD back with the VMA's
+ * protection and young, but not writable; the following write takes an
+ * ordinary write-protect fault, which reuses the THP.  No split.
+ *
+ *   BASE [ THP, untagged ] --mprotect(+MTE)--> [ METADATA_NONE PMD ]
+ *        --read--> [ tagged, read-only PMD ] --write--> [ writable PMD ]
+ */
+TEST(spec_8_4_73_metadata_none_pmd_reserves_order9)
+{
+	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_task *t = task(m);
+	const struct tag_region *r;
+	uint64_t block, pfn;
+	int64_t success, faults;
+	pteval_t pmd;
+
+	ASSERT_TRUE(m->mte.storage_enabled);
+	map(t, BASE, HP, RW);
+	write_pattern(t, BASE, HP, 13);
+	pfn = pfn_at(t, BASE);
+	ASSERT_EQ(tag_storage_find_block(m, pfn, &block, &r), 0);
+	for (uint64_t b = 0; b < 16; b++)
+		ASSERT_TRUE(!(pfn_to_page(m, block + b)->flags & PG_tag_block));   /* fresh */
+	success = ev(m, "metadata_reserve_success");
+
+	ASSERT_EQ(mmsim_mprotect(t, BASE, HP, RW | MMSIM_PROT_MTE), 0);
+	pmd = *pmd_of(t, BASE);
+	EXPECT_TRUE(pmd_metadata_none(pmd));
+	EXPECT_EQ(ev(m, "metadata_reserve_success"), success);
+	EXPECT_EQ(ev(m, "thp_split_pmd"), 0);
+	ASSERT_CONSISTENT(m);
+
+	faults = ev(m, "pgfault");
+	EXPECT_EQ(get8(t, BASE + 100), pat(100, 13));
+	EXPECT_EQ(ev(m, "pgfault") - faults, 1);
+	EXPECT_EQ(ev(m, "metadata_reserve_success") - success, 16);
+	EXPECT_EQ(ev(m, "numa_hint_faults"), 0);
+	pmd = *pmd_of(t, BASE);
+	EXPECT_TRUE(pte_valid(pmd) && !pmd_write(pmd) && pmd_young(pmd) && pte_tagged(pmd));
+	for (uint64_t b = 0; b < 16; b++)
+		EXPECT_EQ(pfn_to_page(m, block + b)->refcount, 33);
+	for (uint64_t i = 0; i < 512; i += 73)
+		EXPECT_TRUE((pfn_to_page(m, pfn + i)->flags & (PG_tag_storage_reserved | PG_mte_tagged)) ==
+			    (PG_tag_storage_reserved | PG_mte_tagged));
+	EXPECT_TRUE(has_pattern(t, BASE, HP, BASE, 13));
+	ASSERT_CONSISTENT(m);
+
+	faults = ev(m, "pgfault");
+	ASSERT_EQ(put8(t, BASE + 5, 0x77), MMSIM_ACCESS_OK);
+	EXPECT_EQ(ev(m, "pgfault") - faults, 1);
+	EXPECT_TRUE(pmd_write(*pmd_of(t, BASE)));
+	EXPECT_EQ(pfn_at(t, BASE), pfn);
+	EXPECT_EQ(ev(m, "thp_split_pmd"), 0);
+	EXPECT_EQ(ev(m, "metadata_reserve_success") - success, 16);
+	EXPECT_EQ(get8(t, BASE + 5), 0x77);
+	ASSERT_CONSISTENT(m);
+	ASSERT_EQ(mmsim_munmap(t, BASE, HP), 0);
+	for (uint64_t b = 0; b < 16; b++)
+		EXPECT_TRUE(!(pfn_to_page(m, block + b)->flags & PG_tag_block));
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/* The test's stand-in for an arch: bit 59 on a protnone entry is "ours". */
+#define HOOK_BIT (1ULL << 59)
+
+struct pmd_hook {
+	int calls;
+	bool map;
+};
+
+static bool hook_pred(void *ctx, pteval_t e)
+{
+	(void)ctx;
+	return pte_protnone(e) && (e & HOOK_BIT);
+}
+
+static vm_fault_t hook_handle(void *ctx, struct page *folio, struct vm_fault *vmf, bool *map_pte)
+{
+	struct pmd_hook *h = ctx;
+
+	h->calls++;
+	put_page(vmf->mm->machine, folio);
+	*map_pte = h->map;
+	return 0;
+}
+
+/*
+ * Spec §8.6 item 97: the callback returns 0 with map_pte on a PMD: the PMD
+ * is mapped back read-only (writable forced false) although the VMA is
+ * writable and the THP exclusive; no NUMA accounting; the contract holds.
+ */
+TEST(spec_8_6_97_pmd_remapped_read_only)
+{
+	struct mmsim_machine *m = test_machine(NULL);
+	struct mmsim_task *t = task(m);
+	struct pmd_hook h = { 0, true };
+	struct fault_on_access_test_hook hook = { hook_pred, hook_handle, &h };
+	pteval_t *pmdp, pmd;
+	int64_t faults;
+
+	map(t, BASE, HP, RW);
+	write_pattern(t, BASE, HP, 14);
+	pmdp = pmd_of(t, BASE);
+	ASSERT_TRUE(pmd_write(*pmdp));
+	m->fault_on_access_test_hook = &hook;
+	*pmdp = pmd_modify(*pmdp, PAGE_NONE) | HOOK_BIT;
+	flush_pmd_tlb_range(t->mm, BASE);
+	ASSERT_CONSISTENT(m);
+
+	EXPECT_EQ(get8(t, BASE + 3 * PAGE), pat(3 * PAGE, 14));
+	EXPECT_EQ(h.calls, 1);
+	pmd = *pmd_of(t, BASE);
+	EXPECT_TRUE(pte_valid(pmd) && !pmd_write(pmd) && pmd_young(pmd) && !(pmd & HOOK_BIT));
+	EXPECT_EQ(ev(m, "numa_hint_faults"), 0);
+	EXPECT_EQ(m->fault_contract_violations, 0);
+	ASSERT_CONSISTENT(m);
+	/* A write then takes an ordinary write-protect fault and reuses the THP. */
+	faults = ev(m, "pgfault");
+	ASSERT_EQ(put8(t, BASE, 1), MMSIM_ACCESS_OK);
+	EXPECT_EQ(ev(m, "pgfault") - faults, 1);
+	EXPECT_TRUE(pmd_write(*pmd_of(t, BASE)));
+	EXPECT_EQ(h.calls, 1);
+	m->fault_on_access_test_hook = NULL;
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/*
+ * The NUMA scanner marks a whole huge PMD protnone (numa_pte_updates +512,
+ * numa_huge_pte_updates +1); the hinting fault counts once and maps it
+ * back writable (the THP is this process's alone).  A misplaced THP is not
+ * moved.  A range that covers only part of a PMD splits it.
+ */
+TEST(thp_numa_scan_marks_pmd_protnone)
+{
+	struct mmsim_machine *m = boot_opts(NUMA4G, NULL, 0);
+	struct mmsim_task *t = task(m);
+	int64_t faults;
+	uint64_t pfn;
+
+	ASSERT_EQ(mmsim_sysctl_write(m, "kernel.numa_balancing", "1"), 0);
+	ASSERT_EQ(mmsim_task_set_cpu(t, 0), 0);
+	map(t, BASE, HP, RW);
+	write_pattern(t, BASE, HP, 15);
+	pfn = pfn_at(t, BASE);
+	ASSERT_EQ(mmsim_task_set_cpu(t, 2), 0);         /* now on node 1 */
+	ASSERT_EQ(mmsim_run_daemon(m, "numa_scan"), 0);
+	EXPECT_EQ(ev(m, "numa_pte_updates"), 512);
+	EXPECT_EQ(ev(m, "numa_huge_pte_updates"), 1);
+	EXPECT_TRUE(pmd_protnone(*pmd_of(t, BASE)));
+	ASSERT_CONSISTENT(m);
+
+	faults = ev(m, "pgfault");
+	EXPECT_EQ(get8(t, BASE + 9), pat(9, 15));
+	EXPECT_EQ(ev(m, "numa_hint_faults"), 1);
+	EXPECT_EQ(ev(m, "numa_hint_faults_local"), 0);
+	EXPECT_EQ(ev(m, "numa_pages_migrated"), 0);
+	EXPECT_EQ(pfn_at(t, BASE), pfn);
+	EXPECT_TRUE(pmd_write(*pmd_of(t, BASE)));
+	ASSERT_EQ(put8(t, BASE + 10, 0x42), MMSIM_ACCESS_OK);
+	EXPECT_EQ(ev(m, "pgfault") - faults, 1);
+	EXPECT_EQ(ev(m, "thp_split_pmd"), 0);
+	ASSERT_CONSISTENT(m);
+
+	/* Part of a PMD in the range: split, and only those PTEs marked. */
+	EXPECT_EQ(change_prot_numa(vma_lookup(t->mm, BASE), BASE, BASE + MIB, NUMA_NO_NODE), 256);
+	EXPECT_EQ(ev(m, "thp_split_pmd"), 1);
+	EXPECT_TRUE(pte_protnone(*pte_offset(t->mm, BASE)));
+	EXPECT_TRUE(pte_valid(*pte_offset(t->mm, BASE + MIB)));
+	EXPECT_TRUE(has_pattern(t, BASE + 11, HP - 11, BASE, 15));
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}

@@ -29,6 +29,12 @@
  *              partly unmapped, which Linux leaves to the deferred-split
  *              shrinker and the model splits at once).
  *   fork       shares the THP copy-on-write: both PMDs read-only.
+ *   protnone   mprotect(PROT_MTE) with dynamic tag storage marks a whole
+ *              PMD PAGE_METADATA_NONE (spec §4.2) and the NUMA scanner marks
+ *              whole PMDs PAGE_NONE; the fault on such a PMD goes through
+ *              handle_huge_pmd_protnone (mm/numa_balancing.c), which
+ *              reserves the THP's tag storage at order 9 and maps the PMD
+ *              back read-only (§4.6), or counts the NUMA hint.
  *
  * Counting, as Linux counts: every mapping (a PMD, or a PTE of any of its
  * pages) holds one reference on the head; a PMD map counts in the head's
@@ -380,18 +386,6 @@ static void huge_pmd_set_accessed(struct vm_fault *vmf)
 	}
 	spin_unlock(ptl);
 	trace_huge_fault(vmf, "thp-young-dirty");
-}
-
-/*
- * handle_huge_pmd_protnone - a protnone huge PMD in an accessible VMA.
- * Until the PMD-level handler exists the PMD is split and the fault goes
- * on at PTE level, where NUMA hints and fault-on-access entries are
- * handled.
- */
-vm_fault_t handle_huge_pmd_protnone(struct vm_fault *vmf)
-{
-	__split_huge_pmd(vmf->vma, vmf->pmd, vmf->address & HPAGE_PMD_MASK);
-	return VM_FAULT_FALLBACK;
 }
 
 vm_fault_t handle_huge_pmd_fault(struct vm_fault *vmf)
@@ -756,52 +750,77 @@ int copy_huge_pmd(struct vm_area_struct *dst, struct vm_area_struct *src, pteval
 }
 
 /*
- * can_change_pmd_writable - mprotect may make a private PMD writable at
- * once only when its THP is this mapping's alone.
+ * can_change_pmd_writable - mprotect, or a NUMA hint fault mapping a PMD
+ * back, may make a private PMD writable at once only when its THP is this
+ * mapping's alone.
  */
-static bool can_change_pmd_writable(struct vm_area_struct *vma, pteval_t pmd)
+bool can_change_pmd_writable(struct vm_area_struct *vma, pteval_t pmd)
 {
 	struct mmsim_machine *m = vma->vm_mm->machine;
 	struct page *head;
 
 	if (!(vma->vm_flags & VM_WRITE) || (vma->vm_flags & (VM_SHARED | VM_UFFD_WP)))
 		return false;
-	if (!pte_valid(pmd) || is_huge_zero_pmd(m, pmd))
+	if (pmd_protnone(pmd) || !pte_valid(pmd) || is_huge_zero_pmd(m, pmd))
 		return false;
 	head = pfn_to_page(m, pmd_pfn(pmd));
 	return PageAnon(head) && (head->flags & PG_anon_exclusive);
 }
 
 /*
- * change_huge_pmd - mprotect of a whole huge PMD: the VMA's new protection
- * (writable at once when can_change_pmd_writable).  Returns whether the PMD
- * changed; the caller flushes.  The METADATA_NONE marking of a VMA turning
- * tagged is done on PTEs, and a tagged VMA maps no huge zero page: in
- * those cases the PMD is split and false returned.
+ * change_huge_pmd - change_protection of a whole huge PMD, under the PMD
+ * lock; the caller flushes.
+ *
+ *   MM_CP_PROT_NUMA           a NUMA hint: PAGE_NONE, except on the huge
+ *                             zero page, an entry already protnone (a hint,
+ *                             or an arch's entry), or when only memory
+ *                             tiering is on (every node is top tier here).
+ *   MM_CP_PROT_METADATA_NONE  a VMA turning tagged (spec §4.2): the PMD
+ *                             becomes PAGE_METADATA_NONE unless it already
+ *                             is or its THP already holds tags.
+ *   otherwise                 the VMA's new protection, writable at once
+ *                             with MM_CP_TRY_CHANGE_WRITABLE when
+ *                             can_change_pmd_writable().
+ *
+ * A tagged VMA maps no huge zero page: there the PMD is split instead and
+ * 0 returned (its PTEs map the tagged zero page).
  */
-bool change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr,
-		     bool metadata_none, bool try_writable)
+long change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr,
+		     unsigned long cp_flags)
 {
+	struct mmsim_machine *m = vma->vm_mm->machine;
 	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
-	pteval_t old = *pmdp, new;
+	pteval_t old = *pmdp, new = old;
 
-	if (!pmd_trans_huge(old)) {
-		spin_unlock(ptl);
-		return false;
+	if (!pmd_trans_huge(old))
+		goto unlock;
+	if (cp_flags & MM_CP_PROT_NUMA) {
+		if (is_huge_zero_pmd(m, old) || pmd_protnone(old) ||
+		    !(m->numa_balancing & NUMA_BALANCING_NORMAL))
+			goto unlock;
+		new = pmd_modify(old, PAGE_NONE);
+		goto set;
 	}
-	/* Tagged mappings use no huge zero page: its PTEs map the tagged zero page. */
-	if (metadata_none || (is_huge_zero_pmd(vma->vm_mm->machine, old) && (vma->vm_flags & VM_MTE))) {
+	if (is_huge_zero_pmd(m, old) && (vma->vm_flags & VM_MTE)) {
 		spin_unlock(ptl);
 		__split_huge_pmd(vma, pmdp, haddr);
-		return false;
+		return 0;
+	}
+	if (cp_flags & MM_CP_PROT_METADATA_NONE) {
+		if (pmd_metadata_none(old) || (pfn_to_page(m, pmd_pfn(old))->flags & PG_mte_tagged))
+			goto unlock;
+		new = pmd_modify(old, PAGE_METADATA_NONE);
+		goto set;
 	}
 	new = pmd_modify(old, vma->vm_page_prot);
-	if (try_writable && !pmd_write(new) && can_change_pmd_writable(vma, new))
+	if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && !pmd_write(new) && can_change_pmd_writable(vma, new))
 		new = pmd_mkwrite(new);
+set:
 	if (new != old)
 		set_pmd_at(vma->vm_mm, haddr, pmdp, new);
+unlock:
 	spin_unlock(ptl);
-	return new != old;
+	return new != old ? (long)HPAGE_PMD_NR : 0;
 }
 
 /*

@@ -30,6 +30,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
 /* A fault on a huge PMD (vmf->orig_pmd): protnone, write-protect or access. */
 vm_fault_t handle_huge_pmd_fault(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
+/* mm/numa_balancing.c: a protnone huge PMD (NUMA hint or arch fault-on-access). */
 vm_fault_t handle_huge_pmd_protnone(struct vm_fault *vmf);
 
 /* The huge zero page: allocated at its first use, kept for the machine's life. */
@@ -79,8 +80,15 @@ void deferred_split_folio(struct mmsim_machine *m, struct page *head);
 bool zap_huge_pmd(struct vm_area_struct *vma, pteval_t *pmd, uint64_t haddr, struct page **folio);
 int  copy_huge_pmd(struct vm_area_struct *dst, struct vm_area_struct *src, pteval_t *src_pmd,
 		   uint64_t haddr);
-bool change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmd, uint64_t haddr,
-		     bool metadata_none, bool try_writable);
+/* change_protection's cp_flags, Linux's values (MM_CP_PROT_METADATA_NONE: RFC v1). */
+#define MM_CP_TRY_CHANGE_WRITABLE  (1UL << 0)
+#define MM_CP_PROT_NUMA            (1UL << 1)
+#define MM_CP_PROT_METADATA_NONE   (1UL << 4)
+/* Pages changed: HPAGE_PMD_NR, or 0 when the PMD was left (or split). */
+long change_huge_pmd(struct vm_area_struct *vma, pteval_t *pmd, uint64_t haddr,
+		     unsigned long cp_flags);
+/* May a private huge PMD of vma become writable without a write fault? */
+bool can_change_pmd_writable(struct vm_area_struct *vma, pteval_t pmd);
 bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_addr,
 		   pteval_t *old_pmd, pteval_t *new_pmd);
 /* Young PMD mappings of head (cleared when clear is set), for reclaim. */

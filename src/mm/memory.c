@@ -100,8 +100,10 @@ void copy_user_highpage(struct mmsim_machine *m, struct page *to, struct page *f
 
 void trace_fault(struct vm_fault *vmf, const char *kind)
 {
+	/* A fault on a huge PMD has no PTE. */
 	TRACE(vmf_machine(vmf), "fault:handle_mm_fault", (int)vmf->task->cpu, vmf->task->pid,
-	      vmf->address, pte_pfn(*vmf->pte), 0, "address=0x%llx kind=%s write=%d",
+	      vmf->address, vmf->pte ? pte_pfn(*vmf->pte) : pmd_pfn(vmf->orig_pmd), 0,
+	      "address=0x%llx kind=%s write=%d",
 	      (unsigned long long)vmf->address, kind, !!(vmf->flags & FAULT_FLAG_WRITE));
 }
 

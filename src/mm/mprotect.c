@@ -120,7 +120,9 @@ static int change_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_wa
 		__split_huge_pmd(cp->vma, pmdp, haddr);
 		return 0;
 	}
-	if (change_huge_pmd(cp->vma, pmdp, haddr, cp->metadata_none, cp->try_writable))
+	if (change_huge_pmd(cp->vma, pmdp, haddr,
+			    (cp->metadata_none ? MM_CP_PROT_METADATA_NONE : 0) |
+			    (cp->try_writable ? MM_CP_TRY_CHANGE_WRITABLE : 0)))
 		cp->changed = true;
 	return 0;
 }

@@ -46,9 +46,14 @@
  *  - Not modelled: per-task fault statistics and placement (task_numa_fault
  *    keeps only a trace event), the last-cpupid two-stage filter of
  *    should_numa_migrate_memory, per-VMA access-pid bits and scan delays,
- *    memory tiering (every node is top tier), PMD leaves (no THP yet, so
- *    there is no handle_huge_pmd_protnone; arch_fault_on_access_pmd is
- *    declared for the arch, unused here).
+ *    memory tiering (every node is top tier), and THP migration: a
+ *    misplaced PMD-mapped THP is counted and mapped back where it is
+ *    (TNF_MIGRATE_FAIL), never moved.
+ *
+ * PMD leaves (THPs) take the same two paths at PMD level: the scanner
+ * marks a whole huge PMD protnone (numa_huge_pte_updates), and
+ * handle_huge_pmd_protnone() routes a fault on it to the arch callback
+ * (arch_fault_on_access_pmd) or counts it as a NUMA hint.
  */
 #include "mm/fault_on_access.h"
 
@@ -154,6 +159,16 @@ static bool fault_on_access_pte(struct mmsim_machine *m, pteval_t pte)
 	if (h && h->pte)
 		return h->pte(h->ctx, pte);
 	return arch_fault_on_access_pte(m, pte);
+}
+
+/* The same for a huge PMD: arm64 tests the same bits (pmd_metadata_none). */
+static bool fault_on_access_pmd(struct mmsim_machine *m, pteval_t pmd)
+{
+	const struct fault_on_access_test_hook *h = m->fault_on_access_test_hook;
+
+	if (h && h->pte)
+		return h->pte(h->ctx, pmd);
+	return arch_fault_on_access_pmd(m, pmd);
 }
 
 /*
@@ -402,13 +417,118 @@ out:
 	return 0;
 }
 
+/*
+ * handle_huge_pmd_protnone - a protnone huge PMD in an accessible VMA
+ * faulted (vmf->orig_pmd): the PMD flow of seed 000 (spec §7.1).  Under the
+ * PMD lock the entry must still be the one that faulted.  An entry the arch
+ * claims goes to its callback, and if the callback asks, is mapped back
+ * with the VMA's protection - never writable (spec §4.6: a write then takes
+ * an ordinary write-protect fault).  Any other entry is a NUMA hint:
+ * counted and mapped back (THPs are not migrated: see above).
+ */
+vm_fault_t handle_huge_pmd_protnone(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mmsim_machine *m = vmf->mm->machine;
+	spinlock_t *ptl = &vmf->mm->page_table_lock;	/* the PMD lock */
+	uint64_t haddr = vmf->address & HPAGE_PMD_MASK;
+	pteval_t oldpmd = vmf->orig_pmd, pmd;
+	int nid = NUMA_NO_NODE, target_nid, flags = 0;
+	struct page *folio = NULL;
+	bool writable;
+	vm_fault_t ret;
+
+	spin_lock(ptl);
+	if (*vmf->pmd != oldpmd) {
+		spin_unlock(ptl);
+		return 0;
+	}
+	pmd = pmd_modify(oldpmd, vma->vm_page_prot);
+	writable = pmd_write(pmd);
+	if (!writable && can_change_pmd_writable(vma, pmd))
+		writable = true;
+	if (!is_huge_zero_pmd(m, oldpmd))
+		folio = pfn_to_page(m, pmd_pfn(oldpmd));
+	if (!folio)
+		goto out_map;           /* the huge zero page: nothing to place or reserve */
+	get_page(folio);
+
+	if (fault_on_access_pmd(m, oldpmd)) {
+		bool map_pte = false;
+
+		/* The PMD lock is dropped here: the callback may sleep. */
+		spin_unlock(ptl);
+		ret = call_fault_on_access(folio, vmf, &map_pte);
+		if (ret || !map_pte)
+			return ret;
+		writable = false;
+		trace_fault(vmf, "fault-on-access-pmd");
+		goto out_lock_and_map;
+	}
+
+	nid = folio->nid;
+	if (!writable)
+		flags |= TNF_NO_GROUP;
+	target_nid = numa_migrate_prep(vmf, nid, &flags);
+	put_page(m, folio);
+	if (target_nid == NUMA_NO_NODE) {
+		trace_fault(vmf, "numa-hint-pmd");
+		goto out_map;
+	}
+	/* Misplaced, but a THP does not move here: map it back as it is. */
+	flags |= TNF_MIGRATE_FAIL;
+	trace_fault(vmf, "numa-migrate-fail-pmd");
+	goto out_map;
+
+out_lock_and_map:
+	spin_lock(ptl);
+	if (*vmf->pmd != oldpmd) {
+		spin_unlock(ptl);
+		goto out;
+	}
+out_map:
+	/* Present again: the VMA's protection, young, writable if it may be. */
+	pmd = pmd_mkyoung(pmd_modify(oldpmd, vma->vm_page_prot));
+	if (writable)
+		pmd = pmd_mkwrite(pmd);
+	set_pmd_at(vmf->mm, haddr, vmf->pmd, pmd);
+	spin_unlock(ptl);
+out:
+	if (nid != NUMA_NO_NODE)
+		task_numa_fault(vmf, nid, flags);
+	return 0;
+}
+
 /* ----------------------------------------------------------- the scanner */
 
 struct prot_numa_walk {
 	int target_nid;                 /* pages here are left alone          */
-	uint64_t pages;                 /* PTEs made protnone                 */
+	uint64_t pages;                 /* pages made protnone (512 per PMD)  */
+	uint64_t huge;                  /* huge PMDs made protnone            */
 	bool normal_mode;               /* NUMA_BALANCING_NORMAL is on        */
 };
+
+/*
+ * A huge PMD of change_prot_numa: made protnone whole (change_huge_pmd
+ * with MM_CP_PROT_NUMA) when the range covers it, split when it does not.
+ */
+static int prot_numa_pmd(pteval_t *pmdp, uint64_t addr, uint64_t next, struct mm_walk *walk)
+{
+	struct prot_numa_walk *pw = walk->private;
+	uint64_t haddr = addr & PMD_MASK;
+	long n;
+
+	if (addr != haddr || next != haddr + PMD_SIZE) {
+		__split_huge_pmd(walk->vma, pmdp, haddr);
+		return 0;
+	}
+	n = change_huge_pmd(walk->vma, pmdp, haddr, MM_CP_PROT_NUMA);
+	if (n) {
+		pw->pages += (uint64_t)n;
+		pw->huge++;
+	}
+	return 0;
+}
 
 /*
  * One PTE of change_prot_numa: make a present PTE of a normal page
@@ -456,7 +576,7 @@ static int prot_numa_pte(pteval_t *ptep, uint64_t addr, struct mm_walk *walk)
 uint64_t change_prot_numa(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			  int target_nid)
 {
-	static const struct mm_walk_ops ops = { .pte_entry = prot_numa_pte };
+	static const struct mm_walk_ops ops = { .pmd_entry = prot_numa_pmd, .pte_entry = prot_numa_pte };
 	struct mmsim_machine *m = vma->vm_mm->machine;
 	struct prot_numa_walk pw = {
 		.target_nid = target_nid,
@@ -468,6 +588,7 @@ uint64_t change_prot_numa(struct vm_area_struct *vma, uint64_t start, uint64_t e
 		/* The old entries were valid: no CPU may keep using them. */
 		flush_tlb_range(vma->vm_mm, start, end);
 		count_vm_events(m, NUMA_PTE_UPDATES, (int64_t)pw.pages);
+		count_vm_events(m, NUMA_HUGE_PTE_UPDATES, (int64_t)pw.huge);
 	}
 	return pw.pages;
 }
