@@ -31,15 +31,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "mte_test.h"
 #include "mm/fault_on_access.h"
 
-#define RW        (MMSIM_PROT_READ | MMSIM_PROT_WRITE)
-#define RWMTE     (RW | MMSIM_PROT_MTE)
-#define ANON      (MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS | MMSIM_MAP_FIXED)
-#define BASE      0x20000000ULL             /* the page a race is about       */
-#define VICTIM    0x30000000ULL             /* a bystander's page              */
-#define TAGGED(a, t) (((a) & ~(0xfULL << 56)) | ((uint64_t)(t) << 56))
 #define TAGGED_GFP (GFP_HIGHUSER_MOVABLE | __GFP_TAGGED | __GFP_ZERO)
 #define VBYTE     0x5a                      /* the victim's data               */
 
@@ -63,58 +57,9 @@ static struct mmsim_machine *boot(const char *args)
 	return m;
 }
 
-static struct mmsim_task *task(struct mmsim_machine *m)
-{
-	struct mmsim_task *t = NULL;
-
-	ASSERT_EQ(mmsim_task_create(m, &t), 0);
-	return t;
-}
-
 static void map(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot)
 {
 	ASSERT_EQ(mmsim_mmap(t, addr, len, prot, ANON, -1, 0), (int64_t)addr);
-}
-
-static void store8(struct mmsim_task *t, uint64_t addr, uint64_t v)
-{
-	struct mmsim_siginfo si;
-
-	ASSERT_EQ(mmsim_store(t, addr, &v, 8, &si), MMSIM_ACCESS_OK);
-}
-
-static uint64_t load8(struct mmsim_task *t, uint64_t addr)
-{
-	struct mmsim_siginfo si;
-	uint64_t v = 0;
-
-	if (mmsim_load(t, addr, &v, 8, &si) != MMSIM_ACCESS_OK)
-		TEST_FAIL_(1, "load at 0x%llx: signal %d code %d", (unsigned long long)addr, si.signo, si.code);
-	return v;
-}
-
-static void set_tags(struct mmsim_task *t, uint64_t addr, unsigned int tag)
-{
-	struct mmsim_siginfo si;
-
-	ASSERT_EQ(mmsim_set_tag(t, TAGGED(addr, tag), PAGE, &si), MMSIM_ACCESS_OK);
-}
-
-static unsigned int get_tag(struct mmsim_task *t, uint64_t addr)
-{
-	struct mmsim_siginfo si;
-	unsigned int tag = 99;
-
-	ASSERT_EQ(mmsim_get_tag(t, addr, &tag, &si), MMSIM_ACCESS_OK);
-	return tag;
-}
-
-static pteval_t pte_at(struct mmsim_task *t, uint64_t addr)
-{
-	pteval_t *ptep = pte_offset(t->mm, addr);
-
-	ASSERT_TRUE(ptep != NULL);
-	return *ptep;
 }
 
 /* The page mapped (present, METADATA_NONE included) at addr. */

@@ -30,18 +30,12 @@
  */
 #include <stdlib.h>
 
-#include "harness.h"
+#include "mte_test.h"
 #include "mm/fault_on_access.h"
 #include "mm/swap.h"
 #include "mm/vma.h"
 
-#define RW        (MMSIM_PROT_READ | MMSIM_PROT_WRITE)
-#define RWMTE     (RW | MMSIM_PROT_MTE)
-#define ANON      (MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS | MMSIM_MAP_FIXED)
-#define BASE      0x20000000ULL
-#define VICTIM    0x30000000ULL
 #define MIB       (1ULL << 20)
-#define TAGGED(a, t) (((a) & ~(0xfULL << 56)) | ((uint64_t)(t) << 56))
 #define VBYTE     0x5a
 
 /* ------------------------------------------------------------- helpers */
@@ -65,58 +59,9 @@ static struct mmsim_machine *boot(const char *args)
 	return m;
 }
 
-static struct mmsim_task *task(struct mmsim_machine *m)
-{
-	struct mmsim_task *t = NULL;
-
-	ASSERT_EQ(mmsim_task_create(m, &t), 0);
-	return t;
-}
-
 static void map(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot)
 {
 	ASSERT_EQ(mmsim_mmap(t, addr, len, prot, ANON, -1, 0), (int64_t)addr);
-}
-
-static void store8(struct mmsim_task *t, uint64_t addr, uint64_t v)
-{
-	struct mmsim_siginfo si;
-
-	ASSERT_EQ(mmsim_store(t, addr, &v, 8, &si), MMSIM_ACCESS_OK);
-}
-
-static uint64_t load8(struct mmsim_task *t, uint64_t addr)
-{
-	struct mmsim_siginfo si;
-	uint64_t v = 0;
-
-	if (mmsim_load(t, addr, &v, 8, &si) != MMSIM_ACCESS_OK)
-		TEST_FAIL_(1, "load at 0x%llx: signal %d code %d", (unsigned long long)addr, si.signo, si.code);
-	return v;
-}
-
-static void set_tags(struct mmsim_task *t, uint64_t addr, unsigned int tag)
-{
-	struct mmsim_siginfo si;
-
-	ASSERT_EQ(mmsim_set_tag(t, TAGGED(addr, tag), PAGE, &si), MMSIM_ACCESS_OK);
-}
-
-static unsigned int get_tag(struct mmsim_task *t, uint64_t addr)
-{
-	struct mmsim_siginfo si;
-	unsigned int tag = 99;
-
-	ASSERT_EQ(mmsim_get_tag(t, addr, &tag, &si), MMSIM_ACCESS_OK);
-	return tag;
-}
-
-static pteval_t pte_at(struct mmsim_task *t, uint64_t addr)
-{
-	pteval_t *ptep = pte_offset(t->mm, addr);
-
-	ASSERT_TRUE(ptep != NULL);
-	return *ptep;
 }
 
 /* pagemap's view: the page mapped at addr (protnone entries are present). */

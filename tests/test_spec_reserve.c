@@ -37,7 +37,7 @@
  */
 #include <stdlib.h>
 
-#include "harness.h"
+#include "mte_test.h"
 #include "mm/internal.h"
 
 #define FVP        "examples/fvp-tag-storage.dts"
@@ -46,12 +46,6 @@
 #define NUMA_TAGS  "tests/dt/spec-numa-tags.dts"
 #define UNCOVERED  "tests/dt/spec-uncovered.dts"
 
-#define RW        (MMSIM_PROT_READ | MMSIM_PROT_WRITE)
-#define RWMTE     (RW | MMSIM_PROT_MTE)
-#define ANON      (MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS | MMSIM_MAP_FIXED)
-#define BASE      0x20000000ULL
-#define VICTIM    0x30000000ULL
-#define TAGGED(a, t) (((a) & ~(0xfULL << 56)) | ((uint64_t)(t) << 56))
 /* A tagged, zeroed allocation as a PROT_MTE fault makes it. */
 #define TGFP      (GFP_HIGHUSER_MOVABLE | __GFP_TAGGED | __GFP_ZERO)
 #define NORECLAIM(g) ((g) & ~__GFP_DIRECT_RECLAIM)
@@ -71,45 +65,11 @@ static struct mmsim_machine *boot(const char *dts, const char *args, uint64_t sw
 	return m;
 }
 
-static struct mmsim_task *task(struct mmsim_machine *m)
-{
-	struct mmsim_task *t = NULL;
-
-	ASSERT_EQ(mmsim_task_create(m, &t), 0);
-	return t;
-}
-
 /* 4 KiB pages: these items reserve page by page (THP faults: test_thp.c). */
 static void map(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot)
 {
 	ASSERT_EQ(mmsim_mmap(t, addr, len, prot, ANON, -1, 0), (int64_t)addr);
 	ASSERT_EQ(mmsim_madvise(t, addr, len, MMSIM_MADV_NOHUGEPAGE), 0);
-}
-
-static void store8(struct mmsim_task *t, uint64_t addr, uint64_t v)
-{
-	struct mmsim_siginfo si;
-
-	ASSERT_EQ(mmsim_store(t, addr, &v, 8, &si), MMSIM_ACCESS_OK);
-}
-
-static uint64_t load8(struct mmsim_task *t, uint64_t addr)
-{
-	struct mmsim_siginfo si;
-	uint64_t v = 0;
-
-	if (mmsim_load(t, addr, &v, 8, &si) != MMSIM_ACCESS_OK)
-		TEST_FAIL_(1, "load at 0x%llx: signal %d code %d", (unsigned long long)addr, si.signo, si.code);
-	return v;
-}
-
-static unsigned int get_tag(struct mmsim_task *t, uint64_t addr)
-{
-	struct mmsim_siginfo si;
-	unsigned int tag = 99;
-
-	ASSERT_EQ(mmsim_get_tag(t, addr, &tag, &si), MMSIM_ACCESS_OK);
-	return tag;
 }
 
 /* The frame mapped at addr (pagemap), or fails. */
