@@ -41,14 +41,13 @@ static uint64_t explore_runs(uint64_t dflt)
 }
 
 /* The first seed in [1, runs] whose run breaks an invariant, 0 if none. */
-static uint64_t explore(scenario_fn run, const char *args, uint64_t runs, int policy_mix)
+static uint64_t explore(scenario_fn run, const char *args, uint64_t runs)
 {
 	for (uint64_t seed = 1; seed <= runs; seed++) {
 		struct mmsim_machine *m;
 		char rep[512];
 		int bad;
 
-		(void)policy_mix;
 		m = run(args, seed);
 		if (!m)
 			return 0;
@@ -108,11 +107,11 @@ static void race_pair(const char *name, scenario_fn run, int fix_bit)
 	uint64_t runs_off = explore_runs(2000), runs_on = explore_runs(500), found, clean;
 
 	snprintf(off, sizeof(off), "mte_race_fix_off=R%d", fix_bit);
-	found = explore(run, off, runs_off, 1);
+	found = explore(run, off, runs_off);
 	test_diag("%s, fix off: found by run %llu of %llu", name, (unsigned long long)found,
 		  (unsigned long long)runs_off);
 	EXPECT_GT(found, 0);
-	clean = explore(run, NULL, runs_on, 1);
+	clean = explore(run, NULL, runs_on);
 	test_diag("%s, fix on: %s in %llu runs", name, clean ? "FOUND" : "nothing",
 		  (unsigned long long)runs_on);
 	EXPECT_EQ(clean, 0);

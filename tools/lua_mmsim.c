@@ -1513,40 +1513,35 @@ static int t_gc(lua_State *L)
 	return 0;
 }
 
-/* t:fork() -> child task, or nil, message, -errno */
-static int t_fork(lua_State *L)
+/* A new task made from t's by make (fork or thread): the task, or nil, message, -errno. */
+static int new_task_from(lua_State *L, const char *who,
+			 int (*make)(struct mmsim_task *, struct mmsim_task **))
 {
-	struct lmm_task *tb = check_task(L, "t:fork");
-	struct lmm_task *child;
+	struct lmm_task *tb = check_task(L, who);
+	struct lmm_task *nt;
 	int err;
 
 	lua_getiuservalue(L, 1, 1);
-	child = new_task_slot(L, tb->mb, -1);
-	err = mmsim_fork(tb->t, &child->t);
+	nt = new_task_slot(L, tb->mb, -1);
+	err = make(tb->t, &nt->t);
 	raise_pending(L, tb->mb);
-	if (err < 0 || !child->t) {
-		child->t = NULL;
+	if (err < 0 || !nt->t) {
+		nt->t = NULL;
 		return ret_fail(L, err < 0 ? err : -MMSIM_ENOMEM);
 	}
 	return 1;
 }
 
+/* t:fork() -> child task, or nil, message, -errno */
+static int t_fork(lua_State *L)
+{
+	return new_task_from(L, "t:fork", mmsim_fork);
+}
+
 /* t:thread() -> new thread of the same process, or nil, message, -errno */
 static int t_thread(lua_State *L)
 {
-	struct lmm_task *tb = check_task(L, "t:thread");
-	struct lmm_task *th;
-	int err;
-
-	lua_getiuservalue(L, 1, 1);
-	th = new_task_slot(L, tb->mb, -1);
-	err = mmsim_thread_create(tb->t, &th->t);
-	raise_pending(L, tb->mb);
-	if (err < 0 || !th->t) {
-		th->t = NULL;
-		return ret_fail(L, err < 0 ? err : -MMSIM_ENOMEM);
-	}
-	return 1;
+	return new_task_from(L, "t:thread", mmsim_thread_create);
 }
 
 /* t:set_cpu(cpu) */

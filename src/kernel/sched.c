@@ -337,11 +337,6 @@ bool sched_task_exit_deferred(struct mmsim_task *t)
 	return false;
 }
 
-bool __sched_deterministic(const struct sched_thread *me)
-{
-	return me->sched->opt.mode == MMSIM_SCHED_DETERMINISTIC;
-}
-
 void sched_preempt_disable(struct sched_thread *me)
 {
 	me->preempt_count++;
@@ -788,10 +783,4 @@ bool sched_in_run(struct mmsim_machine *m)
 uint64_t mmsim_sched_steps(struct mmsim_machine *m)
 {
 	return m ? m->sched_steps : 0;
-}
-
-void sched_set_current(struct mmsim_machine *m, struct mmsim_task *t)
-{
-	m->current = t;
-	m->this_cpu = t ? t->cpu : 0;
 }

@@ -33,19 +33,12 @@ extern _Thread_local struct sched_thread *sched_current
 /* Slow halves, out of line: the inline tests below are all a caller pays. */
 void __sched_point(struct sched_thread *me, const char *why, const void *obj);
 void __sched_block(struct sched_thread *me, const char *why, const void *lock);
-bool __sched_deterministic(const struct sched_thread *me);
 
 /* A point where another task may run before this one goes on. */
 static inline void sched_point(const char *why)
 {
 	if (sched_current)
 		__sched_point(sched_current, why, NULL);
-}
-
-/* Is this a deterministic run, where locks are modelled and waits switch? */
-static inline bool sched_deterministic(void)
-{
-	return sched_current && __sched_deterministic(sched_current);
 }
 
 /*
@@ -76,8 +69,6 @@ bool sched_in_run(struct mmsim_machine *m);
 /* Machine life cycle (kernel/machine.c). */
 int  sched_init(struct mmsim_machine *m);
 void sched_destroy(struct mmsim_machine *m);
-/* The task whose kernel work runs now (m->current), saved per body across switches. */
-void sched_set_current(struct mmsim_machine *m, struct mmsim_task *t);
 
 /* Chrome/Perfetto JSON trace of the run (kernel/trace_json.c). */
 struct trace_json;
