@@ -7,8 +7,10 @@
  * Each test boots a machine from a device tree - the FVP example of §1.6,
  * the built-in machine, or a malformed tree of tests/dt/ts-*.dts - and
  * checks the kernel log line for line, /proc/meminfo, /proc/zoneinfo and
- * /proc/vmstat, and the model's own record of the regions.  Tests run from
- * the repository root.
+ * /proc/vmstat, and the model's own record of the regions.  Item 16 needs
+ * the zero page's reservation to fail at activation, which the
+ * fail_tag_storage_reserve fault-injection knob provides; its own tests are
+ * here too.  Tests run from the repository root.
  */
 #include <stdlib.h>
 
@@ -16,6 +18,7 @@
 #include "mm/internal.h"
 
 #define FVP "examples/fvp-tag-storage.dts"
+#define SMALL_TAGS "tests/machines/small-tags.dts"
 #define KB_PER_PAGE (PAGE_SIZE / 1024)
 /* The FVP's tag storage: two regions of 31 pageblocks. */
 #define FVP_TAG_PAGES 31744ULL
@@ -609,6 +612,136 @@ TEST(ts_policy_cma_frees_as_cma)
 	ASSERT_GE(reserved, 0);
 	ASSERT_EQ(mmsim_vmstat(m, "nr_free_cma") + reserved, 8192);
 	ASSERT_EQ(mmsim_vmstat(m, "nr_free_metadata"), 0);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/* ------------------------------------ the fail_tag_storage_reserve knob */
+
+/* A boot that must fail with -EINVAL, saying @why. */
+static void expect_bad_bootargs(const char *args, const char *why)
+{
+	struct mmsim_options o = { .seed = 1, .devicetree = SMALL_TAGS, .bootargs = args };
+	struct mmsim_machine *m = NULL;
+
+	if (mmsim_machine_create(&o, &m) != -MMSIM_EINVAL) {
+		mmsim_machine_destroy(m);
+		TEST_FAIL_(1, "booted with '%s'", args);
+	}
+	ASSERT_STR_CONTAINS(mmsim_strerror_last(), why);
+}
+
+/*
+ * The knob itself, Linux's <interval>,<probability>,<space>,<times>:
+ * malformed or out-of-range values refuse the boot; times 0 is off; space
+ * lets that many block pages through first (the zero page's block, one
+ * page, needs space 2: a call fails once space no longer exceeds its
+ * size); the budget then fails the next tag block taken, and the faulting
+ * allocation goes on to another page whose block is taken after all.
+ */
+TEST(ts_fail_tag_storage_reserve_bootarg)
+{
+	struct mmsim_machine *m;
+	struct mmsim_task *t = NULL;
+	struct mmsim_siginfo si;
+	uint64_t v = 7;
+
+	expect_bad_bootargs("fail_tag_storage_reserve=1,100,0",
+			    "bootargs: fail_tag_storage_reserve=1,100,0: expected <interval>,<probability>,<space>,<times>");
+	expect_bad_bootargs("fail_tag_storage_reserve=1,100,0,1x", "expected <interval>");
+	expect_bad_bootargs("fail_tag_storage_reserve=1,,0,1", "expected <interval>");
+	expect_bad_bootargs("fail_tag_storage_reserve=1,101,0,1", "probability 0-100");
+	expect_bad_bootargs("fail_tag_storage_reserve=1,100,0,-2", "times >= -1");
+	expect_bad_bootargs("fail_tag_storage_reserve=1,100,-1,1", "space must be >= 0");
+
+	m = boot(SMALL_TAGS, "fail_tag_storage_reserve=1,100,0,0");
+	ASSERT_LOGGED(m, "MTE tag storage enabled");
+	ASSERT_EQ(kmsg_count(m, "MTE tag storage disabled"), 0);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+
+	m = boot(SMALL_TAGS, "fail_tag_storage_reserve=1,100,2,1");
+	ASSERT_LOGGED(m, "MTE tag storage enabled");
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), 1);
+	EXPECT_EQ(m->mte.fail_reserve.space, 1);
+	EXPECT_EQ(m->mte.fail_reserve.times, 1);
+	ASSERT_CONSISTENT(m);
+	ASSERT_EQ(mmsim_task_create(m, &t), 0);
+	ASSERT_EQ(mmsim_mmap(t, 0x20000000, PAGE, MMSIM_PROT_READ | MMSIM_PROT_WRITE | MMSIM_PROT_MTE,
+			     MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS | MMSIM_MAP_FIXED, -1, 0), 0x20000000);
+	ASSERT_EQ(mmsim_store(t, 0x20000000, &v, 8, &si), MMSIM_ACCESS_OK);
+	ASSERT_LOGGED(m, "FAULT_INJECTION: forcing a failure. name fail_tag_storage_reserve, "
+			 "interval 1, probability 100, space 1, times 1");
+	EXPECT_EQ(m->mte.fail_reserve.times, 0);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_fail"), 1);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), 2);
+	v = 0;
+	ASSERT_EQ(mmsim_load(t, 0x20000000, &v, 8, &si), MMSIM_ACCESS_OK);
+	EXPECT_EQ(v, 7);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/*
+ * should_fail() as Linux's: nothing while times is 0; space absorbs sizes
+ * while it exceeds them; only every interval-th call is eligible; each
+ * failure is logged and uses one of times; probability draws from the
+ * machine's generator (so the count is the seed's, within binomial reason).
+ */
+TEST(ts_fail_tag_storage_reserve_attr_semantics)
+{
+	struct mmsim_machine *m = boot(SMALL_TAGS, "mte_tag_storage=static");
+	struct fault_attr a = FAULT_ATTR_INITIALIZER("fail_test");
+	int fails = 0;
+
+	EXPECT_TRUE(!should_fail(m, &a, 1));	/* times 0: off */
+	ASSERT_EQ(setup_fault_attr(&a, "1,100,5,2"), 0);
+	EXPECT_TRUE(!should_fail(m, &a, 2));	/* space 5 > 2: 3 left */
+	EXPECT_TRUE(!should_fail(m, &a, 2));	/* 3 > 2: 1 left */
+	EXPECT_EQ(a.space, 1);
+	EXPECT_TRUE(should_fail(m, &a, 1));	/* 1 > 1 is false: fails */
+	ASSERT_LOGGED(m, "FAULT_INJECTION: forcing a failure. name fail_test, interval 1, probability 100, space 1, times 2");
+	EXPECT_TRUE(should_fail(m, &a, 1));
+	EXPECT_EQ(a.times, 0);
+	EXPECT_TRUE(!should_fail(m, &a, 1));	/* budget spent */
+
+	ASSERT_EQ(setup_fault_attr(&a, "3,100,0,-1"), 0);
+	a.count = 0;
+	for (int i = 1; i <= 9; i++)
+		EXPECT_EQ(should_fail(m, &a, 1), i % 3 == 0);
+	EXPECT_EQ(a.times, -1);
+
+	ASSERT_EQ(setup_fault_attr(&a, "1,30,0,-1"), 0);
+	for (int i = 0; i < 1000; i++)
+		fails += should_fail(m, &a, 1);
+	EXPECT_GT(fails, 240);
+	EXPECT_LT(fails, 360);
+	EXPECT_EQ(kmsg_count(m, "FAULT_INJECTION: forcing a failure. name fail_test, interval 1, probability 30, space 0, times -1"),
+		  fails);
+	ASSERT_EQ(setup_fault_attr(&a, "1,0,0,-1"), 0);
+	EXPECT_TRUE(!should_fail(m, &a, 1));
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/* mmsim_check() sees attributes no command line could have set. */
+TEST(ts_fail_tag_storage_reserve_checked)
+{
+	struct mmsim_machine *m = boot(SMALL_TAGS, "fail_tag_storage_reserve=3,50,0,-1");
+	char rep[1024];
+
+	EXPECT_EQ(m->mte.fail_reserve.interval, 3);
+	EXPECT_EQ(m->mte.fail_reserve.probability, 50);
+	EXPECT_EQ(m->mte.fail_reserve.times, -1);
+	ASSERT_CONSISTENT(m);
+	m->mte.fail_reserve.probability = 101;
+	ASSERT_GT(mmsim_check(m, rep, sizeof(rep)), 0);
+	ASSERT_STR_CONTAINS(rep, "mte: fail_tag_storage_reserve has probability 101, space 0, times -1: out of range");
+	m->mte.fail_reserve.probability = 50;
+	m->mte.fail_reserve.times = -2;
+	ASSERT_GT(mmsim_check(m, rep, sizeof(rep)), 0);
+	ASSERT_STR_CONTAINS(rep, "times -2: out of range");
+	m->mte.fail_reserve.times = 0;
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }

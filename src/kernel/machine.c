@@ -49,6 +49,7 @@ static void machine_set_defaults(struct mmsim_machine *m, const struct mmsim_opt
 	m->mte.tag_blocks_lock = (struct mutex)MUTEX_INIT("tag_blocks_lock");
 	m->mte.xa_lock = (spinlock_t)SPINLOCK_INIT("tag_blocks_reserved.xa_lock");
 	m->mte.fixed = true;		/* mte_fixes=off reproduces §6.6 as written */
+	m->mte.fail_reserve = FAULT_ATTR_INITIALIZER("fail_tag_storage_reserve");
 	m->next_pid = 100;
 	m->next_inode_id = 1;		/* inode 0 is never used */
 	INIT_LIST_HEAD(&m->tasks);
@@ -128,6 +129,14 @@ static int parse_bootargs(struct mmsim_machine *m, const char *args)
 				if (n < 1 || n > 14 || *end)
 					return seterr(-MMSIM_EINVAL, "bootargs: mte_race_fix_off: '%s' is not R1..R14", r);
 				m->mte.race_fix_off |= 1U << (n - 1);
+			}
+		} else if (!strcmp(tok, "fail_tag_storage_reserve") && val) {
+			char why[256];
+			int ret = setup_fault_attr(&m->mte.fail_reserve, val);
+
+			if (ret) {
+				snprintf(why, sizeof(why), "%s", mmsim_strerror_last());
+				return seterr(ret, "bootargs: %s", why);
 			}
 		} else if (!strcmp(tok, "arm64.nomte") && !val) {
 			m->mte.supported = false;

@@ -24,6 +24,7 @@
 #ifndef MMSIM_ARCH_ARM64_MTE_H
 #define MMSIM_ARCH_ARM64_MTE_H
 
+#include "kernel/fault_inject.h"
 #include "kernel/locking.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -99,6 +100,13 @@ struct mte_state {
 	 * next failslab_times kmallocs of a 128-byte tag buffer fail (-ENOMEM).
 	 */
 	unsigned int failslab_times;
+	/*
+	 * bootargs fail_tag_storage_reserve=<interval>,<probability>,<space>,<times>:
+	 * taking a tag block for a reservation fails (-ENOMEM) when it says so,
+	 * the zero page's at activation included (spec §8.1 item 16); size is
+	 * the block's pages.
+	 */
+	struct fault_attr fail_reserve;
 };
 
 /* ------------------------------------------------ boot (tag_storage_init.c) */

@@ -97,11 +97,17 @@ static int tag_storage_type(struct mmsim_machine *m)
 	return m->mte.policy == TS_POLICY_CMA ? MIGRATE_CMA : MIGRATE_METADATA;
 }
 
-/* Take block's pages out of the allocator: alloc_contig_range, 5 tries on -EBUSY. */
+/*
+ * Take block's pages out of the allocator: alloc_contig_range, 5 tries on
+ * -EBUSY.  An injected failure (fail_tag_storage_reserve) stands for
+ * alloc_contig_range finding no memory to migrate the block's data to.
+ */
 static int tag_storage_take_block(struct mmsim_machine *m, uint64_t block, unsigned int bs)
 {
 	int ret = -MMSIM_EBUSY;
 
+	if (should_fail(m, &m->mte.fail_reserve, bs))
+		return -MMSIM_ENOMEM;
 	for (int tries = 0; tries < RESERVE_TRIES && ret == -MMSIM_EBUSY; tries++)
 		ret = alloc_contig_range(m, block, block + bs, tag_storage_type(m));
 	return ret;
@@ -502,13 +508,18 @@ static void expect_shares(struct mmsim_machine *m, struct mte_report *rep, int64
  * mte_check - the tag storage invariants of §3.12: no tag write reached
  * unreserved storage; I1 tagged => reserved; I2 a block is reserved exactly
  * when live allocations use it, with refcount 1 + their shares; I3 no
- * METADATA page is tagged.  Appends findings to buf; returns their number.
+ * METADATA page is tagged.  Also that the fail_tag_storage_reserve
+ * attributes are in the range the command line allows.  Appends findings to
+ * buf; returns their number.
  */
 int mte_check(struct mmsim_machine *m, char *buf, size_t len)
 {
 	struct mte_report rep = { buf, len, buf ? strlen(buf) : 0, 0 };
 	int64_t *expected[MAX_TAG_REGIONS] = { 0 };
 
+	if (!fault_attr_valid(&m->mte.fail_reserve))
+		mte_problem(&rep, "mte: fail_tag_storage_reserve has probability %lu, space %ld, times %ld: out of range",
+			    m->mte.fail_reserve.probability, m->mte.fail_reserve.space, m->mte.fail_reserve.times);
 	if (m->mte.bad_tag_writes)
 		mte_problem(&rep, "mte: %llu tag writes landed in tag storage that was not reserved (first for pfn 0x%llx)",
 			    (unsigned long long)m->mte.bad_tag_writes, (unsigned long long)m->mte.first_bad_tag_pfn);
