@@ -496,6 +496,344 @@ TEST(ts_8_1_15_outside_dram_not_exposed)
 	mmsim_machine_destroy(m);
 }
 
+/* ------------------------------------------- 8.1 item 16: no zero page block */
+
+/* The first tag block taken after boot's handover is the zero page's. */
+#define FAIL_ZERO_BLOCK "mte_tag_storage=rfc-v1 fail_tag_storage_reserve=1,100,0,1"
+#define INJECTED "FAULT_INJECTION: forcing a failure. name fail_tag_storage_reserve, " \
+		 "interval 1, probability 100, space 0, times 1"
+
+/* One frame's /proc/kpageflags entry. */
+static uint64_t kpageflags(struct mmsim_machine *m, uint64_t pfn)
+{
+	uint64_t v = 0;
+
+	ASSERT_EQ(mmsim_proc_pread(m, NULL, "kpageflags", &v, 8, pfn * 8), 8);
+	return v;
+}
+
+#define KPF(v, bit) (((v) >> MMSIM_KPF_##bit) & 1)
+
+/*
+ * From /proc/pagetypeinfo: the free blocks of order >= min_order on the
+ * lists of migrate type @type ("Metadata", "Movable", ...), summed over the
+ * zones, counted in pages when @pages, else in blocks.
+ */
+static long long pagetype_free(struct mmsim_machine *m, const char *type, int min_order, bool pages)
+{
+	char *text = slurp(m, "pagetypeinfo"), *line, *save = NULL;
+	long long sum = 0;
+	int seen = 0;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char t[32];
+		int n = 0;
+
+		if (sscanf(line, "Node %*d, zone %*[^,], type %31s%n", t, &n) != 1 || !n || strcmp(t, type))
+			continue;
+		seen++;
+		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+			char *end;
+			long long c = strtoll(line + n, &end, 10);
+
+			if (end == line + n)
+				TEST_FAIL_(1, "pagetypeinfo: short line '%s'", line);
+			n = (int)(end - line);
+			if (o >= min_order)
+				sum += pages ? c << o : c;
+		}
+	}
+	free(text);
+	if (!seen)
+		TEST_FAIL_(1, "pagetypeinfo has no '%s' lines", type);
+	return sum;
+}
+
+/* Free blocks of order >= min_order on every list but METADATA's. */
+static long long ordinary_free_blocks(struct mmsim_machine *m, int min_order)
+{
+	static const char *const types[] = { "Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA" };
+	long long n = 0;
+
+	for (unsigned int i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		n += pagetype_free(m, types[i], min_order, false);
+	return n;
+}
+
+/* From /proc/pagetypeinfo's "Number of blocks type" table: @type's pageblocks. */
+static long long pagetype_blocks(struct mmsim_machine *m, const char *type)
+{
+	char *text = slurp(m, "pagetypeinfo"), *head = strstr(text, "Number of blocks type");
+	char *line, *save = NULL, *wsave = NULL, *p;
+	long long sum = 0;
+	int col = -1, i = 0;
+
+	ASSERT_TRUE(head != NULL);
+	line = strtok_r(head + strlen("Number of blocks type"), "\n", &save);
+	for (p = strtok_r(line, " ", &wsave); p; p = strtok_r(NULL, " ", &wsave), i++)
+		if (!strcmp(p, type))
+			col = i;
+	ASSERT_GE(col, 0);
+	for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int n = 0;
+
+		if (sscanf(line, "Node %*d, zone %*s%n", &n) != 0 || !n)
+			continue;
+		p = line + n;
+		for (i = 0; i <= col; i++) {
+			long long v = strtoll(p, &p, 10);
+
+			if (i == col)
+				sum += v;
+		}
+	}
+	free(text);
+	return sum;
+}
+
+/*
+ * Item 16 on the FVP: the zero page's tag block cannot be taken (injected),
+ * so activation ends in "MTE tag storage disabled" - after every pageblock
+ * was already given to the allocator as MIGRATE_METADATA.  As written, they
+ * stay there: counted in MetadataTotal and zoneinfo, all free on the
+ * METADATA lists, and the key that would let anything allocate them is off.
+ */
+TEST(ts_8_1_16_zero_page_block_fails_storage_disabled)
+{
+	struct mmsim_machine *on = boot(FVP, NULL);
+	struct mmsim_machine *m = boot(FVP, FAIL_ZERO_BLOCK);
+	uint64_t zf = kpageflags(m, m->zero_pfn);
+
+	ASSERT_LOGGED(m, INJECTED);
+	ASSERT_LOGGED(m, "MTE tag storage disabled");
+	ASSERT_LT(kmsg_pos(m, "Found MTE tag storage region 0x3e00000@0x8fc000000, block size 1 pages"),
+		  kmsg_pos(m, INJECTED));
+	ASSERT_LT(kmsg_pos(m, INJECTED), kmsg_pos(m, "MTE tag storage disabled"));
+	ASSERT_NOT_LOGGED(m, "MTE tag storage enabled");
+	ASSERT_NOT_LOGGED(m, "MTE tag storage management disabled");
+	EXPECT_EQ(m->mte.fail_reserve.times, 0);
+	/* The static key is off: no request may take METADATA pages. */
+	ASSERT_TRUE(!m->mte.storage_enabled);
+	EXPECT_EQ(gfp_to_alloc_flags(m, GFP_HIGHUSER_MOVABLE) & ALLOC_FROM_METADATA, 0);
+	EXPECT_TRUE(gfp_to_alloc_flags(on, GFP_HIGHUSER_MOVABLE) & ALLOC_FROM_METADATA);
+	/* One failed reservation of a one-page block; nothing reserved, nothing given back. */
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), 0);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_fail"), 1);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_free"), 0);
+	/* Handed over all the same: managed, counted, every page free on a METADATA list. */
+	EXPECT_EQ(m->mte.totalmetadata_pages, FVP_TAG_PAGES);
+	EXPECT_EQ(meminfo_kb(m, "MetadataTotal:"), 126976);
+	EXPECT_EQ(zoneinfo_sum(m, "metadata"), FVP_TAG_PAGES);
+	EXPECT_EQ(mmsim_vmstat(m, "nr_free_metadata"), FVP_TAG_PAGES);
+	EXPECT_EQ(meminfo_kb(m, "MetadataFree:"), 126976);
+	EXPECT_EQ(pagetype_free(m, "Metadata", 0, true), FVP_TAG_PAGES);
+	EXPECT_EQ(pagetype_blocks(m, "Metadata"), FVP_TAG_PAGES / pageblock_nr_pages);
+	EXPECT_EQ(meminfo_kb(m, "MemTotal:"), meminfo_kb(on, "MemTotal:"));
+	EXPECT_EQ(get_pageblock_migratetype(m, 0xfc000), MIGRATE_METADATA);
+	EXPECT_EQ(get_pageblock_migratetype(m, 0x8ffc00), MIGRATE_METADATA);
+	/* The zero page is what it was, without storage (KPF_ARCH_4 clear). */
+	EXPECT_TRUE(KPF(zf, ZERO_PAGE));
+	EXPECT_EQ(KPF(zf, ARCH_4), 0);
+	EXPECT_EQ(KPF(kpageflags(on, on->zero_pfn), ARCH_4), 1);
+	ASSERT_CONSISTENT(m);
+	ASSERT_CONSISTENT(on);
+	mmsim_machine_destroy(on);
+	mmsim_machine_destroy(m);
+}
+
+/* What the allocator handed out while it was watched, against the carve-out. */
+struct carveout_watch {
+	struct mmsim_machine *m;
+	uint64_t lo, hi;                /* the tag storage frames, inclusive      */
+	uint64_t pages;                 /* pages those kmem:mm_page_alloc events gave */
+	uint64_t inside;                /* ... whose frames meet the carve-out    */
+	int oom_kills;                  /* oom:mark_victim events seen            */
+	int64_t free_metadata_at_oom;   /* nr_free_metadata when the victim fell  */
+};
+
+static void watch_alloc(void *ctx, const struct mmsim_event *ev)
+{
+	struct carveout_watch *w = ctx;
+
+	w->pages += 1ULL << ev->order;
+	if (ev->pfn <= w->hi && ev->pfn + (1ULL << ev->order) > w->lo)
+		w->inside++;
+}
+
+static void watch_oom(void *ctx, const struct mmsim_event *ev)
+{
+	struct carveout_watch *w = ctx;
+
+	(void)ev;
+	w->oom_kills++;
+	w->free_metadata_at_oom = mmsim_vmstat(w->m, "nr_free_metadata");
+}
+
+/* The frame mapped at addr, from pagemap; 0 when none. */
+static uint64_t mapped_pfn(struct mmsim_task *t, uint64_t addr)
+{
+	uint64_t e = 0;
+
+	ASSERT_EQ(mmsim_pagemap(t, addr, &e), 0);
+	return (e >> 63) ? e & MMSIM_PM_PFRAME_MASK : 0;
+}
+
+/* No frame of the carve-out is mapped, anonymous or on an LRU (kpageflags). */
+static void assert_carveout_unused(struct mmsim_machine *m, const struct tag_region *r)
+{
+	for (uint64_t pfn = r->tag_start; pfn <= r->tag_end; pfn++) {
+		uint64_t v = kpageflags(m, pfn);
+
+		if (KPF(v, MMAP) || KPF(v, ANON) || KPF(v, LRU) || KPF(v, NOPAGE))
+			TEST_FAIL_(1, "tag storage frame 0x%llx is in use: kpageflags 0x%llx",
+				   (unsigned long long)pfn, (unsigned long long)v);
+	}
+	/* The pageblock is one free block, its head marked buddy. */
+	ASSERT_TRUE(KPF(kpageflags(m, r->tag_start), BUDDY));
+	ASSERT_EQ(mmsim_vmstat(m, "nr_free_metadata"), (int64_t)(r->tag_end - r->tag_start + 1));
+}
+
+#define RW_ (MMSIM_PROT_READ | MMSIM_PROT_WRITE)
+#define ANON_ (MMSIM_MAP_PRIVATE | MMSIM_MAP_ANONYMOUS)
+#define HOG_BYTES (128ULL << 20)        /* twice the machine's data memory */
+
+/*
+ * Item 16, "never handed out", on small-tags.dts, whose one METADATA
+ * pageblock sits above the data memory:
+ *
+ *   0x40000                                   0x44000          0x44200
+ *   +-----------------------------------------+----------------+
+ *   | data memory (64 MiB): tasks, kernel     | METADATA: 512  |
+ *   +-----------------------------------------+ pages, all free+
+ *
+ * 1. A task writes anonymous memory until the OOM killer takes it.  No
+ *    page it got, and nothing the allocator handed out meanwhile, is in
+ *    the carve-out; when the victim was chosen all 512 pages were free.
+ * 2. A second task writes until no free block of order >= 9 is left
+ *    outside tag storage, then drops every page on an odd frame.  A
+ *    movable order-9 request (no reclaim) now fails, with a free order-9
+ *    METADATA block on the lists.
+ * 3. vm.compact_memory moves pages, never into tag storage: the METADATA
+ *    pageblock is one free order-9 block, and such a block is no target.
+ */
+TEST(ts_8_1_16_metadata_never_handed_out)
+{
+	struct mmsim_machine *m = boot(SMALL_TAGS, FAIL_ZERO_BLOCK);
+	const struct tag_region *r = &m->mte.regions[0];
+	struct carveout_watch w = { .m = m, .lo = r->tag_start, .hi = r->tag_end };
+	struct mmsim_task *hog = NULL, *t = NULL;
+	struct mmsim_siginfo si;
+	uint64_t a, b, v = 0x16, n = 0, pfn;
+	int64_t addr;
+	int res = MMSIM_ACCESS_OK;
+	struct page *p;
+	uint8_t *odd;
+
+	ASSERT_LOGGED(m, "MTE tag storage disabled");
+	ASSERT_TRUE(!m->mte.storage_enabled);
+	ASSERT_EQ(m->mte.nr_regions, 1);
+	ASSERT_EQ(get_pageblock_migratetype(m, r->tag_start), MIGRATE_METADATA);
+	assert_carveout_unused(m, r);
+	ASSERT_CONSISTENT(m);
+	ASSERT_EQ(mmsim_trace_subscribe(m, "kmem:mm_page_alloc", watch_alloc, &w), 0);
+	ASSERT_EQ(mmsim_trace_subscribe(m, "oom:mark_victim", watch_oom, &w), 0);
+
+	/* 1: fill until killed. */
+	ASSERT_EQ(mmsim_task_create(m, &hog), 0);
+	addr = mmsim_mmap(hog, 0, HOG_BYTES, RW_, ANON_, -1, 0);
+	ASSERT_GT(addr, 0);
+	a = (uint64_t)addr;
+	for (uint64_t off = 0; off < HOG_BYTES; off += PAGE, n++) {
+		res = mmsim_store(hog, a + off, &v, 8, &si);
+		if (res != MMSIM_ACCESS_OK)
+			break;
+		pfn = mapped_pfn(hog, a + off);
+		ASSERT_NE(pfn, 0);
+		if (pfn >= r->tag_start && pfn <= r->tag_end)
+			TEST_FAIL_(1, "page %llu of the task is tag storage frame 0x%llx",
+				   (unsigned long long)n, (unsigned long long)pfn);
+		if (n % 2048 == 0)
+			ASSERT_CONSISTENT(m);
+	}
+	ASSERT_EQ(res, MMSIM_ACCESS_SIGNAL);
+	EXPECT_EQ(si.signo, MMSIM_SIGKILL);
+	EXPECT_EQ(mmsim_task_killed(hog), 1);
+	/* It had most of the 64 MiB before it was killed. */
+	EXPECT_GT(n, 3 * (64ULL << 20) / PAGE / 4);
+	EXPECT_EQ(w.oom_kills, 1);
+	EXPECT_EQ(w.free_metadata_at_oom, 512);
+	EXPECT_GE(w.pages, n);
+	EXPECT_EQ(w.inside, 0);
+	assert_carveout_unused(m, r);
+	ASSERT_CONSISTENT(m);
+
+	/* 2: fill until no ordinary order-9 block is free, then free every odd frame. */
+	ASSERT_EQ(mmsim_task_create(m, &t), 0);
+	addr = mmsim_mmap(t, 0, HOG_BYTES, RW_, ANON_, -1, 0);
+	ASSERT_GT(addr, 0);
+	b = (uint64_t)addr;
+	ASSERT_EQ(mmsim_madvise(t, b, HOG_BYTES, MMSIM_MADV_NOHUGEPAGE), 0);
+	for (n = 0; n * PAGE < HOG_BYTES; n++) {
+		if (n % 64 == 0) {
+			drain_all_pages(m);
+			if (!ordinary_free_blocks(m, pageblock_order))
+				break;
+		}
+		ASSERT_EQ(mmsim_store(t, b + n * PAGE, &v, 8, &si), MMSIM_ACCESS_OK);
+	}
+	ASSERT_LT(n * PAGE, HOG_BYTES);
+	odd = calloc(n, 1);
+	ASSERT_TRUE(odd != NULL);
+	for (uint64_t i = 0; i < n; i++) {
+		pfn = mapped_pfn(t, b + i * PAGE);
+		ASSERT_NE(pfn, 0);
+		ASSERT_TRUE(pfn < r->tag_start || pfn > r->tag_end);
+		if (pfn & 1) {
+			odd[i] = 1;
+			ASSERT_EQ(mmsim_madvise(t, b + i * PAGE, PAGE, MMSIM_MADV_DONTNEED), 0);
+		}
+	}
+	drain_all_pages(m);
+	ASSERT_CONSISTENT(m);
+	ASSERT_EQ(ordinary_free_blocks(m, pageblock_order), 0);
+	ASSERT_EQ(pagetype_free(m, "Metadata", pageblock_order, false), 1);
+	p = alloc_pages_node(m, 0, (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | __GFP_COMP, pageblock_order);
+	EXPECT_TRUE(p == NULL);
+	if (p)
+		__free_pages(m, p, pageblock_order);
+	assert_carveout_unused(m, r);
+	ASSERT_CONSISTENT(m);
+
+	/* 3: compaction moves the kept pages, never into tag storage. */
+	{
+		int64_t migrated = mmsim_vmstat(m, "pgmigrate_success");
+
+		ASSERT_EQ(mmsim_sysctl_write(m, "vm.compact_memory", "1"), 0);
+		EXPECT_GT(mmsim_vmstat(m, "pgmigrate_success"), migrated);
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		if (odd[i])
+			continue;
+		pfn = mapped_pfn(t, b + i * PAGE);
+		ASSERT_NE(pfn, 0);
+		ASSERT_TRUE(pfn < r->tag_start || pfn > r->tag_end);
+	}
+	assert_carveout_unused(m, r);
+	ASSERT_CONSISTENT(m);
+	/* Compaction made ordinary order-9 blocks: the same request now gets one. */
+	p = alloc_pages_node(m, 0, (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | __GFP_COMP, pageblock_order);
+	ASSERT_TRUE(p != NULL);
+	EXPECT_NE(get_pageblock_migratetype(m, page_to_pfn(m, p)), MIGRATE_METADATA);
+	__free_pages(m, p, pageblock_order);
+	EXPECT_EQ(w.inside, 0);
+	mmsim_trace_unsubscribe(m, watch_alloc, &w);
+	mmsim_trace_unsubscribe(m, watch_oom, &w);
+	assert_carveout_unused(m, r);
+	ASSERT_CONSISTENT(m);
+	free(odd);
+	mmsim_machine_destroy(m);
+}
+
 /* Spec §1.2 on the FVP: 32 data pages to a tag page, regions in order. */
 TEST(ts_8_1_18_pfn_mapping)
 {
