@@ -39,7 +39,7 @@ static bool is_metadata(struct mmsim_machine *m, struct page *p)
  * Take every page a gfp can get that is not tag storage, keeping them on a
  * list; returns how many.  The pages are freed by release_all().
  */
-struct held { struct page **p; int n, cap; };
+struct held { struct page **p; int n, cap; unsigned int order; /* of every page held */ };
 
 static void hold(struct held *h, struct page *p)
 {
@@ -54,7 +54,7 @@ static void hold(struct held *h, struct page *p)
 static void release_all(struct mmsim_machine *m, struct held *h)
 {
 	for (int i = 0; i < h->n; i++)
-		__free_pages(m, h->p[i], 0);
+		__free_pages(m, h->p[i], h->order);
 	free(h->p);
 	h->p = NULL;
 	h->n = h->cap = 0;
@@ -182,6 +182,182 @@ TEST(policy_8_2_23_metadata_unusable_for_watermarks)
 	EXPECT_TRUE(is_metadata(m, p));
 	hold(&h, p);
 	release_all(m, &h);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/* Free blocks of order >= order on z's lists of type mt. */
+static uint64_t free_blocks(struct zone *z, int mt, unsigned int order)
+{
+	uint64_t n = 0;
+
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+		struct list_head *pos;
+
+		list_for_each(pos, &z->free_area[o].free_list[mt])
+			n++;
+	}
+	return n;
+}
+
+/* The same, from /proc/pagetypeinfo's line for type name (the model's text). */
+static uint64_t pagetypeinfo_blocks(struct mmsim_machine *m, const char *name, unsigned int order)
+{
+	static char text[8192];
+	char want[64], *line;
+	uint64_t n = 0;
+	int len;
+
+	ASSERT_GT(mmsim_proc_read(m, NULL, "pagetypeinfo", text, sizeof(text)), 0);
+	snprintf(want, sizeof(want), "zone      DMA, type %12s", name);
+	line = strstr(text, want);
+	ASSERT_TRUE(line != NULL);
+	line += strlen(want);
+	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
+		unsigned long long c;
+
+		ASSERT_EQ(sscanf(line, "%llu%n", &c, &len), 1);
+		line += len;
+		if (o >= order)
+			n += c;
+	}
+	return n;
+}
+
+/*
+ * §8.2 24: an order >= 1 request when the only free blocks of that order
+ * are on the METADATA list.  Built on small-tags.dts: take every ordinary
+ * page (untagged movable pages until the next one would be tag storage),
+ * give back one page of each pair of buddies held, then take every
+ * ordinary block of order >= 1 that is left (order-1 unmovable requests
+ * until they fail).  Half the data memory is free, so the free-page count
+ * passes for every request, but in single pages no two of which merge:
+ *
+ *   data pfn  2k   2k+1 | 2k+2 2k+3 | ...        METADATA (tag storage)
+ *             free held | free held | ...        511 free, orders 0-8
+ *                                                (the zero page's block is
+ *                                                 the one page reserved)
+ *
+ * Only the suitable-block loop of __zone_watermark_ok tells the requests
+ * apart: it finds the METADATA blocks with ALLOC_FROM_METADATA (untagged
+ * movable) and nothing without it (tagged, unmovable).  So the untagged
+ * order-1 request is served from tag storage, the others fail, and an
+ * order-0 tagged request - the count alone - still succeeds.
+ */
+TEST(policy_8_2_24_high_order_only_metadata_block)
+{
+	struct mmsim_machine *m = small();
+	struct zone *z = zone0(m);
+	/* No reclaim, no kswapd: a request the free lists cannot serve just fails. */
+	const gfp_t movable = (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | __GFP_COMP;
+	const gfp_t tagged = movable | __GFP_TAGGED | __GFP_ZERO;
+	const gfp_t unmovable = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_COMP;
+	const unsigned int meta_flags = gfp_to_alloc_flags(m, movable);
+	const unsigned int tagged_flags = gfp_to_alloc_flags(m, tagged);
+	const uint64_t low = z->watermark[WMARK_LOW];
+	struct held h = { 0 }, pairs = { .order = 1 };
+	uint8_t *held_pfn = calloc(m->max_pfn - m->min_pfn, 1);
+	int64_t free_pages, free_meta, success, fail;
+	unsigned int top = 0;
+	struct page *p;
+
+	ASSERT_TRUE(held_pfn != NULL);
+	ASSERT_TRUE(meta_flags & ALLOC_FROM_METADATA);
+	ASSERT_TRUE(!(tagged_flags & ALLOC_FROM_METADATA));
+
+	/* Every ordinary page a movable request gets, in single pages. */
+	p = fill_until_metadata(m, &h);
+	ASSERT_TRUE(p != NULL);
+	__free_pages(m, p, 0);
+	drain_all_pages(m);
+	ASSERT_CONSISTENT(m);
+	for (int i = 0; i < h.n; i++)
+		held_pfn[page_to_pfn(m, h.p[i]) - m->min_pfn] = 1;
+	/* Give back the even page of each pair held whole: nothing can merge. */
+	for (int i = 0; i < h.n; i++) {
+		uint64_t pfn = page_to_pfn(m, h.p[i]);
+
+		if (!(pfn & 1) && held_pfn[pfn + 1 - m->min_pfn]) {
+			__free_pages(m, h.p[i], 0);
+			held_pfn[pfn - m->min_pfn] = 0;
+			h.p[i--] = h.p[--h.n];
+		}
+	}
+	drain_all_pages(m);
+	ASSERT_CONSISTENT(m);
+	/* What is left of order >= 1 outside tag storage: the unmovable pageblocks' rest. */
+	while ((p = alloc_pages_node(m, 0, unmovable, 1)) != NULL) {
+		EXPECT_TRUE(!is_metadata(m, p));
+		hold(&pairs, p);
+	}
+	drain_all_pages(m);
+	ASSERT_CONSISTENT(m);
+
+	/* The state, from the lists and from /proc/pagetypeinfo. */
+	for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+		if (mt != MIGRATE_METADATA)
+			ASSERT_EQ(free_blocks(z, mt, 1), 0);
+	ASSERT_EQ(pagetypeinfo_blocks(m, "Unmovable", 1) + pagetypeinfo_blocks(m, "Movable", 1) +
+		  pagetypeinfo_blocks(m, "Reclaimable", 1), 0);
+	ASSERT_GT(pagetypeinfo_blocks(m, "Metadata", 1), 0);
+	ASSERT_EQ(pagetypeinfo_blocks(m, "Metadata", 1), free_blocks(z, MIGRATE_METADATA, 1));
+	for (unsigned int o = 1; o < NR_PAGE_ORDERS; o++)
+		if (!list_empty(&z->free_area[o].free_list[MIGRATE_METADATA]))
+			top = o;
+	ASSERT_GE(top, 1);
+	ASSERT_LT(top, pageblock_order);	/* the zero page's reserved page split the block */
+	free_pages = mmsim_vmstat(m, "nr_free_pages");
+	free_meta = mmsim_vmstat(m, "nr_free_metadata");
+	/* The count passes without the METADATA pages, at every order up to a pageblock. */
+	ASSERT_GT(free_pages - free_meta - ((1 << pageblock_order) - 1), (int64_t)low);
+
+	/* The predicate: the suitable-block loop alone decides. */
+	EXPECT_TRUE(__zone_watermark_ok(z, 0, low, tagged_flags));
+	for (unsigned int o = 1; o <= top; o++) {
+		EXPECT_TRUE(__zone_watermark_ok(z, o, low, meta_flags));
+		EXPECT_TRUE(!__zone_watermark_ok(z, o, low, tagged_flags));
+		EXPECT_TRUE(!__zone_watermark_ok(z, o, low, 0));
+	}
+	/* Past the largest METADATA block the flag does not help either. */
+	EXPECT_TRUE(!__zone_watermark_ok(z, top + 1, low, meta_flags));
+	ASSERT_CONSISTENT(m);
+
+	/* Behaviour: tagged and unmovable order-1 requests fail, and take nothing. */
+	success = mmsim_vmstat(m, "metadata_reserve_success");
+	fail = mmsim_vmstat(m, "metadata_reserve_fail");
+	EXPECT_TRUE(alloc_pages_node(m, 0, tagged, 1) == NULL);
+	EXPECT_TRUE(alloc_pages_node(m, 0, unmovable, 1) == NULL);
+	EXPECT_EQ(mmsim_vmstat(m, "nr_free_pages"), free_pages);
+	EXPECT_EQ(mmsim_vmstat(m, "nr_free_metadata"), free_meta);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_success"), success);
+	EXPECT_EQ(mmsim_vmstat(m, "metadata_reserve_fail"), fail);
+	ASSERT_CONSISTENT(m);
+
+	/* A tagged order-0 request passes on the count alone, from an ordinary page. */
+	p = alloc_pages_node(m, 0, tagged, 0);
+	ASSERT_TRUE(p != NULL);
+	EXPECT_TRUE(!is_metadata(m, p));
+	EXPECT_TRUE(page_tag_storage_reserved(p));
+	ASSERT_CONSISTENT(m);
+	__free_pages(m, p, 0);
+	drain_all_pages(m);
+	ASSERT_CONSISTENT(m);
+
+	/* The untagged movable order-1 request is served from tag storage. */
+	free_meta = mmsim_vmstat(m, "nr_free_metadata");
+	p = alloc_pages_node(m, 0, movable, 1);
+	ASSERT_TRUE(p != NULL);
+	EXPECT_TRUE(is_metadata(m, p));
+	EXPECT_EQ(page_to_pfn(m, p) & 1, 0);
+	EXPECT_EQ(mmsim_vmstat(m, "nr_free_metadata"), free_meta - 2);
+	ASSERT_CONSISTENT(m);
+	__free_pages(m, p, 1);
+	EXPECT_EQ(mmsim_vmstat(m, "nr_free_metadata"), free_meta);
+	ASSERT_CONSISTENT(m);
+
+	release_all(m, &pairs);
+	release_all(m, &h);
+	free(held_pfn);
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }
