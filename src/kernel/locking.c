@@ -5,100 +5,127 @@
  * In a run of task bodies each acquire is preceded, and each release
  * followed, by a scheduling point, and a task that finds the lock taken
  * waits until a release lets it in: the deterministic scheduler switches
- * to another body, parallel mode lets another host thread take the machine
- * lock.  Outside a run the lock only records its owner.
+ * to another body, parallel mode gives the waiter's CPU up and polls.
+ * Taking a lock is one compare-and-swap, because in parallel mode bodies
+ * on other CPUs really race for it.  Outside a run the lock only records
+ * its owner.
  */
 #include "kernel/locking.h"
 
-/* Take the lock for me: wait (switching to other tasks) until it is free. */
-#define LOCK_WAIT(me, busy, name, lock) do {                                    \
-	__sched_point(me, name, lock);                                          \
-	while (busy)                                                            \
-		__sched_block(me, name, lock);                                  \
-} while (0)
-
-static struct sched_thread *modelled(void)
+/* The owner word: NULL when free; true if me took it. */
+static bool try_own(struct sched_thread **owner, struct sched_thread *me)
 {
-	struct sched_thread *me = sched_current;
+	struct sched_thread *free = NULL;
 
-	return me;
+	return __atomic_compare_exchange_n(owner, &free, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-static void released(struct sched_thread *me, const void *lock)
+static void release_owner(struct sched_thread **owner)
+{
+	__atomic_store_n(owner, NULL, __ATOMIC_RELEASE);
+}
+
+/* Take an owner-word lock for me: wait (letting other tasks run) until it is free. */
+static void own_lock(struct sched_thread **owner, struct sched_thread *me, const char *name, const void *lock)
+{
+	__sched_point(me, name, lock);
+	while (!try_own(owner, me))
+		__sched_block(me, name, lock);
+	sched_lock_acquired(me, lock, name);
+}
+
+static void released(struct sched_thread *me, const void *lock, const char *name)
 {
 	sched_lock_released(me, lock);
 	sched_unblock(me, lock);
+	__sched_point(me, name, lock);
 }
 
 void spin_lock(spinlock_t *l)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
 	if (!me) {
-		l->owner = sched_current ? sched_current : LOCK_NO_THREAD;
+		l->owner = LOCK_NO_THREAD;
 		return;
 	}
-	LOCK_WAIT(me, l->owner, l->name, l);
-	l->owner = me;
+	own_lock(&l->owner, me, l->name, l);
 	sched_preempt_disable(me);
-	sched_lock_acquired(me, l, l->name);
 }
 
 void spin_unlock(spinlock_t *l)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	l->owner = NULL;
+	release_owner(&l->owner);
 	if (!me)
 		return;
 	sched_preempt_enable(me);
-	released(me, l);
-	__sched_point(me, l->name, l);
+	released(me, l, l->name);
 }
 
 void mutex_lock(struct mutex *l)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
 	if (!me) {
-		l->owner = sched_current ? sched_current : LOCK_NO_THREAD;
+		l->owner = LOCK_NO_THREAD;
 		return;
 	}
-	LOCK_WAIT(me, l->owner, l->name, l);
-	l->owner = me;
-	sched_lock_acquired(me, l, l->name);
+	own_lock(&l->owner, me, l->name, l);
 }
 
 void mutex_unlock(struct mutex *l)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	l->owner = NULL;
-	if (!me)
-		return;
-	released(me, l);
-	__sched_point(me, l->name, l);
+	release_owner(&l->owner);
+	if (me)
+		released(me, l, l->name);
+}
+
+/*
+ * An rw_semaphore's count: readers inside, or -1 for a writer.  The writer
+ * pointer only names the owner for reports.
+ */
+static bool rwsem_try_read(struct rw_semaphore *s)
+{
+	int r = __atomic_load_n(&s->readers, __ATOMIC_RELAXED);
+
+	while (r >= 0)
+		if (__atomic_compare_exchange_n(&s->readers, &r, r + 1, true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+static bool rwsem_try_write(struct rw_semaphore *s)
+{
+	int none = 0;
+
+	return __atomic_compare_exchange_n(&s->readers, &none, -1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 void down_read(struct rw_semaphore *s)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	if (me)
-		LOCK_WAIT(me, s->writer, s->name, s);
-	s->readers++;
-	if (me)
-		sched_lock_acquired(me, s, s->name);
+	if (!me) {
+		s->readers++;
+		return;
+	}
+	__sched_point(me, s->name, s);
+	while (!rwsem_try_read(s))
+		__sched_block(me, s->name, s);
+	sched_lock_acquired(me, s, s->name);
 }
 
 /* Never waits, so never switches: callers rely on that (lock_vma_under_rcu). */
 bool down_read_trylock(struct rw_semaphore *s)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	if (s->writer)
+	if (!rwsem_try_read(s))
 		return false;
-	s->readers++;
 	if (me)
 		sched_lock_acquired(me, s, s->name);
 	return true;
@@ -106,57 +133,58 @@ bool down_read_trylock(struct rw_semaphore *s)
 
 void up_read(struct rw_semaphore *s)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	s->readers--;
-	if (!me)
-		return;
-	released(me, s);
-	__sched_point(me, s->name, s);
+	__atomic_fetch_sub(&s->readers, 1, __ATOMIC_RELEASE);
+	if (me)
+		released(me, s, s->name);
 }
 
 void down_write(struct rw_semaphore *s)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
 	if (!me) {
-		s->writer = sched_current ? sched_current : LOCK_NO_THREAD;
+		s->readers = -1;
+		s->writer = LOCK_NO_THREAD;
 		return;
 	}
-	LOCK_WAIT(me, s->writer || s->readers, s->name, s);
-	s->writer = me;
+	__sched_point(me, s->name, s);
+	while (!rwsem_try_write(s))
+		__sched_block(me, s->name, s);
+	__atomic_store_n(&s->writer, me, __ATOMIC_RELAXED);
 	sched_lock_acquired(me, s, s->name);
 }
 
 void up_write(struct rw_semaphore *s)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	s->writer = NULL;
-	if (!me)
-		return;
-	released(me, s);
-	__sched_point(me, s->name, s);
+	__atomic_store_n(&s->writer, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->readers, 0, __ATOMIC_RELEASE);
+	if (me)
+		released(me, s, s->name);
 }
 
 void bit_lock(uint32_t *word, uint32_t bit, const char *name)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	if (me) {
-		LOCK_WAIT(me, *word & bit, name, word);
-		sched_lock_acquired(me, word, name);
+	if (!me) {
+		*word |= bit;
+		return;
 	}
-	*word |= bit;
+	__sched_point(me, name, word);
+	while (__atomic_fetch_or(word, bit, __ATOMIC_ACQUIRE) & bit)
+		__sched_block(me, name, word);
+	sched_lock_acquired(me, word, name);
 }
 
 void bit_unlock(uint32_t *word, uint32_t bit, const char *name)
 {
-	struct sched_thread *me = modelled();
+	struct sched_thread *me = sched_current;
 
-	*word &= ~bit;
-	if (!me)
-		return;
-	released(me, word);
-	__sched_point(me, name, word);
+	__atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+	if (me)
+		released(me, word, name);
 }

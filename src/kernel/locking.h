@@ -39,8 +39,8 @@ struct mutex {
 };
 
 struct rw_semaphore {
-	struct sched_thread *writer;    /* NULL = no writer                         */
-	int readers;                    /* readers inside                           */
+	struct sched_thread *writer;    /* NULL = no writer (who, for reports)      */
+	int readers;                    /* readers inside; -1 while a writer is     */
 	const char *name;
 };
 
@@ -62,11 +62,17 @@ void up_write(struct rw_semaphore *s);
 void bit_lock(uint32_t *word, uint32_t bit, const char *name);
 void bit_unlock(uint32_t *word, uint32_t bit, const char *name);
 
-static inline bool spin_is_locked(const spinlock_t *l) { return l->owner != NULL; }
-static inline bool mutex_is_locked(const struct mutex *l) { return l->owner != NULL; }
+static inline bool spin_is_locked(const spinlock_t *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) != NULL;
+}
+static inline bool mutex_is_locked(const struct mutex *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) != NULL;
+}
 static inline bool rwsem_is_locked(const struct rw_semaphore *s)
 {
-	return s->writer != NULL || s->readers != 0;
+	return __atomic_load_n(&s->readers, __ATOMIC_RELAXED) != 0;
 }
 
 #endif
