@@ -32,6 +32,7 @@
 
 #include "mmsim.h"
 #include "bench.h"
+#include "scaling.h"
 
 #define MIB		((uint64_t)1 << 20)
 
@@ -58,6 +59,8 @@
 enum { W_ANON, W_COW, W_ZERO, W_TLB, NR_W };
 /* The tagged workloads: --only bits after the NR_W host-vs-mmsim ones. */
 enum { T_RESERVED, T_FRESH, NR_T };
+/* Then parallel mode's scaling (bench/scaling.c), mmsim only. */
+#define W_SCALING (NR_W + NR_T)
 
 struct bench_cfg {
 	uint64_t size;			/* anon and zero-page mapping, bytes    */
@@ -1519,7 +1522,7 @@ static void usage(FILE *f)
 		"                   load loop) instead of a time budget\n"
 		"  --size MiB       anon and zero-page mapping size (default 128; the COW\n"
 		"                   parent maps half of it)\n"
-		"  --only LIST      run only these of anon,cow,zero,tlb,tagged,tagged-fresh\n"
+		"  --only LIST      run only these of anon,cow,zero,tlb,tagged,tagged-fresh,scaling\n"
 		"  --csv            CSV on stdout instead of the table\n"
 		"  --help           this text\n"
 		"\n"
@@ -1569,9 +1572,11 @@ static int parse_only(const char *s, unsigned int *mask)
 			if (strlen(o) == n && !strncmp(p, o, n))
 				break;
 		}
-		if (w == NR_W + NR_T) {
+		if (w == NR_W + NR_T && n == 7 && !strncmp(p, "scaling", n))
+			w = W_SCALING;
+		else if (w == NR_W + NR_T) {
 			fprintf(stderr, "mmsim bench: --only '%s': expected workload names "
-				"from anon, cow, zero, tlb, tagged, tagged-fresh separated by "
+				"from anon, cow, zero, tlb, tagged, tagged-fresh, scaling separated by "
 				"commas\n", s);
 			return -1;
 		}
@@ -1628,7 +1633,7 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 		c->size = size_mib * MIB;
 	c->iterations = iters;
 	if (!c->only)
-		c->only = (1U << (NR_W + NR_T)) - 1;
+		c->only = (1U << (W_SCALING + 1)) - 1;
 	/* Half for COW: parent plus child copies touch as much as workload 1. */
 	c->cow_size = c->size / 2 >= MIB ? c->size / 2 : MIB;
 	return 0;
@@ -1683,6 +1688,9 @@ int mmsim_bench_main(int argc, char **argv)
 		print_table(&cfg, &ms);
 	fflush(stdout);
 	rc = 0;
+	if (selected(&cfg, W_SCALING) &&
+	    bench_scaling(cfg.quick ? 4 * MIB : 64 * MIB, cfg.quick ? 3 : 9, cfg.csv))
+		rc = 1;
 	for (i = 0; i < NR_W; i++) {
 		if (selected(&cfg, i) && (!work[i].host.ok || !work[i].sim.ok))
 			rc = 1;

@@ -11,6 +11,20 @@
 
 static const unsigned int level_shift[4] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT };
 
+/*
+ * A hardware update of the access flag or dirty state is an atomic
+ * read-modify-write of the descriptor (FEAT_HAFDBS): it happens only if
+ * the descriptor is still what the walk read, else software changed it
+ * meanwhile and the walk sees the new one.
+ */
+static bool hw_update(pteval_t *slot, pteval_t *desc, pteval_t want)
+{
+	if (!__atomic_compare_exchange_n(slot, desc, want, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return false;
+	*desc = want;
+	return true;
+}
+
 int mmu_walk(struct mmsim_machine *m, struct mm_struct *mm, uint64_t va, bool write,
 	     struct tlb_entry *e, uint32_t *esr)
 {
@@ -25,7 +39,7 @@ int mmu_walk(struct mmsim_machine *m, struct mm_struct *mm, uint64_t va, bool wr
 	}
 	for (level = 0; level < 4; level++) {
 		slot = (pteval_t *)pfn_to_virt(m, table) + ((va >> level_shift[level]) & (PTRS_PER_TABLE - 1));
-		desc = *slot;
+		desc = ptep_get(slot);
 		if (!(desc & PTE_VALID)) {
 			*esr = esr_dabt(ESR_ELx_FSC_FAULT, level, write);
 			return -1;
@@ -46,8 +60,10 @@ int mmu_walk(struct mmsim_machine *m, struct mm_struct *mm, uint64_t va, bool wr
 			*esr = esr_dabt(ESR_ELx_FSC_ACCESS, level, write);
 			return -1;
 		}
-		desc |= PTE_AF;
-		*slot = desc;
+		if (!hw_update(slot, &desc, desc | PTE_AF)) {
+			*esr = esr_dabt(ESR_ELx_FSC_FAULT, level, write);	/* changed under us: walk again */
+			return -1;
+		}
 	}
 	if (!(desc & PTE_USER)) {
 		*esr = esr_dabt(ESR_ELx_FSC_PERM, level, write);
@@ -58,8 +74,11 @@ int mmu_walk(struct mmsim_machine *m, struct mm_struct *mm, uint64_t va, bool wr
 			*esr = esr_dabt(ESR_ELx_FSC_PERM, level, write);
 			return -1;
 		}
-		desc &= ~PTE_RDONLY;	/* hardware dirty-state update */
-		*slot = desc;
+		/* Hardware dirty-state update. */
+		if (!hw_update(slot, &desc, desc & ~PTE_RDONLY)) {
+			*esr = esr_dabt(ESR_ELx_FSC_FAULT, level, write);
+			return -1;
+		}
 	}
 	{
 		/*

@@ -37,6 +37,7 @@ static const struct daemon daemons[] = {
 
 int mmsim_run_daemon(struct mmsim_machine *m, const char *name)
 {
+	kernel_exclusive();
 	if (!m || !name)
 		return seterr(-MMSIM_EINVAL, "mmsim_run_daemon: %s is NULL", m ? "name" : "machine");
 	for (unsigned int i = 0; i < NR_DAEMONS; i++) {
@@ -59,6 +60,7 @@ int mmsim_advance(struct mmsim_machine *m, uint64_t ns)
 {
 	uint64_t end;
 
+	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_advance: machine is NULL");
 	end = m->now + ns;

@@ -107,6 +107,7 @@ int mmsim_memfd_create(struct mmsim_task *t, const char *name, unsigned int flag
 	struct file *f;
 	int err, fd;
 
+	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	if (!name)
@@ -155,6 +156,7 @@ int mmsim_ftruncate(struct mmsim_task *t, int fd, uint64_t len)
 	struct file *f;
 	int err;
 
+	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	if ((err = memfd_get(t, fd, "ftruncate", &f)))
@@ -171,6 +173,7 @@ int mmsim_fallocate(struct mmsim_task *t, int fd, int mode, uint64_t off, uint64
 	struct file *f;
 	int err;
 
+	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	if ((err = memfd_get(t, fd, "fallocate", &f)))
@@ -214,6 +217,7 @@ int mmsim_close(struct mmsim_task *t, int fd)
 	struct file *f;
 	int err;
 
+	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	f = fget(t, fd);
@@ -227,6 +231,7 @@ int mmsim_close(struct mmsim_task *t, int fd)
 /* userfaultfd arrives with its own work item; until then, Linux's ENOSYS. */
 int mmsim_userfaultfd(struct mmsim_task *t, int flags)
 {
+	kernel_exclusive();
 	(void)t;
 	(void)flags;
 	return seterr(-MMSIM_ENOSYS, "userfaultfd: not built yet");
@@ -234,6 +239,7 @@ int mmsim_userfaultfd(struct mmsim_task *t, int flags)
 
 int mmsim_ioctl(struct mmsim_task *t, int fd, unsigned long request, void *arg)
 {
+	kernel_exclusive();
 	(void)arg;
 	(void)request;
 	if (t && fget(t, fd) == NULL)
@@ -243,6 +249,7 @@ int mmsim_ioctl(struct mmsim_task *t, int fd, unsigned long request, void *arg)
 
 int64_t mmsim_read(struct mmsim_task *t, int fd, void *buf, uint64_t len)
 {
+	kernel_exclusive();
 	(void)buf;
 	(void)len;
 	if (t && fget(t, fd) == NULL)

@@ -57,12 +57,36 @@ struct capture_control;
 enum cost_item { COST_ITEMS(X_ENUM) NR_COST_ITEMS };
 #undef X_ENUM
 
+/*
+ * Parallel runs (kernel/sched.c): what a CPU counts while it runs beside
+ * the others.  Linux keeps vmstat differentials per CPU and folds them into
+ * the zone and node totals past a threshold; so does the model, and it
+ * folds everything (with the CPU's clock) whenever one body takes the
+ * whole machine and at the end of the run, so totals are exact whenever
+ * only one body runs.  Zero outside parallel runs (mmsim_check).
+ */
+#define STAT_THRESHOLD 32
+struct cpu_stat_diff {
+	uint64_t clock;                 /* simulated ns spent here, not yet in m->now */
+	int64_t vm_events[NR_VM_EVENT_ITEMS];
+	int64_t numa[MAX_NUMNODES][NR_VM_NUMA_EVENT_ITEMS];
+	int32_t node[MAX_NUMNODES][NR_VM_NODE_STAT_ITEMS];
+	int32_t zone[MAX_NUMNODES][MAX_NR_ZONES][NR_VM_ZONE_STAT_ITEMS];
+};
+
 /* One CPU: its TLB and what it is running. */
 struct cpu {
 	unsigned int id;
 	int nid;
 	struct mmsim_task *curr;
 	struct tlb tlb;
+	/*
+	 * Parallel runs: a ticket lock held by the body running on this CPU
+	 * (one at a time, like a core), alone on its cache line.
+	 */
+	_Alignas(64) uint32_t run_next;
+	uint32_t run_serving;
+	_Alignas(64) struct cpu_stat_diff diff;
 };
 
 struct files_struct {
@@ -284,11 +308,94 @@ static inline struct zone *page_zone(struct mmsim_machine *m, const struct page 
 	return pfn_zone(m, page_to_pfn(m, p));
 }
 
-static inline void charge(struct mmsim_machine *m, enum cost_item c) { m->now += m->costs[c]; }
-static inline void count_vm_event(struct mmsim_machine *m, enum vm_event_item e) { m->vm_events[e]++; }
-static inline void count_vm_events(struct mmsim_machine *m, enum vm_event_item e, int64_t n) { m->vm_events[e] += n; }
-static inline void mod_node_page_state(struct pglist_data *pg, enum node_stat_item i, int64_t d) { pg->vm_stat[i] += d; }
-static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, int64_t d) { z->vm_stat[i] += d; }
+/*
+ * Time and counters.  Outside a parallel run (and in its exclusive parts)
+ * they go straight to the machine's totals; a CPU running beside others
+ * keeps them in its own differentials (struct cpu_stat_diff).
+ */
+static inline void charge_ns(struct mmsim_machine *m, uint64_t ns)
+{
+	struct cpu *c = par_cpu;
+
+	if (c)
+		c->diff.clock += ns;
+	else
+		m->now += ns;
+}
+static inline void charge(struct mmsim_machine *m, enum cost_item c) { charge_ns(m, m->costs[c]); }
+static inline void count_vm_events(struct mmsim_machine *m, enum vm_event_item e, int64_t n)
+{
+	struct cpu *c = par_cpu;
+
+	if (c)
+		c->diff.vm_events[e] += n;
+	else
+		m->vm_events[e] += n;
+}
+static inline void count_vm_event(struct mmsim_machine *m, enum vm_event_item e) { count_vm_events(m, e, 1); }
+
+/* Past the threshold a differential goes into the total, atomically: others read it. */
+static inline void fold_diff(int64_t *total, int32_t *diff, int64_t d)
+{
+	int64_t v = *diff + d;
+
+	if (v > STAT_THRESHOLD || v < -STAT_THRESHOLD) {
+		__atomic_fetch_add(total, v, __ATOMIC_RELAXED);
+		v = 0;
+	}
+	*diff = (int32_t)v;
+}
+static inline void mod_node_page_state(struct pglist_data *pg, enum node_stat_item i, int64_t d)
+{
+	struct cpu *c = par_cpu;
+
+	if (c)
+		fold_diff(&pg->vm_stat[i], &c->diff.node[pg->node_id][i], d);
+	else
+		pg->vm_stat[i] += d;
+}
+static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, int64_t d)
+{
+	struct cpu *c = par_cpu;
+
+	if (c)
+		fold_diff(&z->vm_stat[i], &c->diff.zone[z->zone_pgdat->node_id][z->idx][i], d);
+	else
+		z->vm_stat[i] += d;
+}
+static inline void count_numa_events(struct pglist_data *pg, enum numa_stat_item i, int64_t n)
+{
+	struct cpu *c = par_cpu;
+
+	if (c)
+		c->diff.numa[pg->node_id][i] += n;
+	else
+		pg->numa_stat[i] += n;
+}
+/* A zone counter as the allocator reads it: CPUs running beside it may be folding into it. */
+static inline int64_t zone_page_state(const struct zone *z, enum zone_stat_item i)
+{
+	return __atomic_load_n(&z->vm_stat[i], __ATOMIC_RELAXED);
+}
+
+/*
+ * current and smp_processor_id(): the machine's in a plain call or when one
+ * body holds the whole machine; the CPU's own while it runs beside others.
+ */
+static inline struct mmsim_task *get_current(struct mmsim_machine *m)
+{
+	struct cpu *c = par_cpu;
+
+	return c ? c->curr : m->current;
+}
+static inline unsigned int smp_processor_id(struct mmsim_machine *m)
+{
+	struct cpu *c = par_cpu;
+
+	return c ? c->id : m->this_cpu;
+}
+/* Fold every CPU's differentials into the totals; no CPU may be running beside. */
+void fold_cpu_stats(struct mmsim_machine *m);
 
 /* kernel/error.c: the calling host thread's last failure. */
 int  seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -312,6 +419,7 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 /* kernel/task.c */
 struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
 int task_check_alive(struct mmsim_task *t);
+int task_check_access(struct mmsim_task *t);
 void kill_process(struct mmsim_machine *m, int tgid);
 void mte_note_kernel_entry(struct mmsim_task *t);
 /* System-call entry: the task must be alive (-ESRCH, reason set); charges the entry cost. */
@@ -320,6 +428,7 @@ static inline int syscall_enter(struct mmsim_task *t)
 	int err;
 
 	sched_point("syscall");
+	kernel_exclusive();
 	err = task_check_alive(t);
 	if (!err) {
 		charge(t->machine, COST_SYSCALL);

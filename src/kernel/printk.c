@@ -15,6 +15,7 @@ void printk(struct mmsim_machine *m, const char *fmt, ...)
 	int n, len;
 	va_list ap;
 
+	kernel_exclusive();	/* one writer of the log at a time */
 	n = snprintf(line, sizeof(line), "[%5llu.%06llu] ",
 		     (unsigned long long)(m->now / 1000000000ULL),
 		     (unsigned long long)(m->now / 1000ULL % 1000000ULL));

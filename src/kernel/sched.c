@@ -32,12 +32,30 @@
  *
  * Parallel mode
  * -------------
- * Each body runs on a host thread of its own.  The model runs under the
- * machine lock, which a body gives up at every scheduling point: the same
- * points, so the same atomic steps, as a deterministic run, but the host's
- * scheduler chooses who goes next, and the kernel locks really wait.  What
- * this does not give yet is kernel code running on two host CPUs at once:
- * between two scheduling points only one body runs.
+ * Each body runs on a host thread of its own, and bodies on different
+ * simulated CPUs run kernel code at the same time.  Each CPU has a run
+ * lock (a ticket lock, so waiters are served in order) that the body
+ * running there holds, as a core runs one task at a time.  A body runs in
+ * one of two modes:
+ *
+ *   shared     it holds its own CPU only.  Only paths audited for running
+ *              beside other CPUs run so - a user access and the anonymous
+ *              fault with the allocator's fast path - and everything they
+ *              share is protected the way Linux protects it: the kernel's
+ *              locks are real (compare-and-swap), page-table entries are
+ *              read and written whole (READ_ONCE), counters and the clock
+ *              are per-CPU differentials (struct cpu_stat_diff);
+ *   exclusive  it holds every CPU, in index order, so nothing else runs:
+ *              the rest of the kernel runs exactly as in a plain call.
+ *
+ * A body enters the kernel shared for an access and exclusive for a system
+ * call; an audited path that reaches unaudited code (a fault that is not a
+ * plain anonymous one, the allocator's slow path, a free) calls
+ * kernel_exclusive(), which is a scheduling point.  At any scheduling point
+ * a body gives its CPUs up if someone waits for one of them, and whenever
+ * it waits for a kernel lock or sleeps, so a waiter never holds a CPU that
+ * the holder needs.  Linux's own audit went the same way, lock by lock,
+ * from one big kernel lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -83,6 +101,7 @@ void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #endif
 
 _Thread_local struct sched_thread *sched_current __attribute__((tls_model("initial-exec")));
+_Thread_local struct cpu *par_cpu __attribute__((tls_model("initial-exec")));
 
 enum thread_state { TS_RUNNABLE, TS_BLOCKED, TS_SLEEPING, TS_DONE };
 
@@ -106,6 +125,8 @@ struct sched_thread {
 	ucontext_t ctx;
 	void *stack;                    /* mmap'd, with a guard page at the bottom  */
 	pthread_t host;                 /* parallel mode                            */
+	bool exclusive;                 /* parallel: holds every CPU, not just its own */
+	struct cpu *held_cpu;           /* parallel, shared: the CPU it holds          */
 	void *fake_stack;               /* AddressSanitizer's, across a switch      */
 	void *fiber;                    /* ThreadSanitizer's                        */
 };
@@ -132,7 +153,6 @@ struct sched {
 	char why[256];
 	void *free_stacks[8];           /* stacks kept for the next run             */
 	int nr_free_stacks;
-	pthread_mutex_t kernel;         /* the machine lock (parallel mode)         */
 	bool in_run;
 	bool from_main;                 /* the switch under way starts at the caller */
 	bool wedged;                    /* a run failed: bodies abandoned, locks held */
@@ -167,7 +187,6 @@ int sched_init(struct mmsim_machine *m)
 	s->opt.pct_depth = 3;
 	s->opt.seed = m->seed;
 	s->opt.max_steps = 1000000;
-	pthread_mutex_init(&s->kernel, NULL);
 	m->sched = s;
 	return 0;
 }
@@ -244,7 +263,6 @@ void sched_destroy(struct mmsim_machine *m)
 	for (int i = 0; i < s->nr_free_stacks; i++)
 		unmap_stack(s->free_stacks[i]);
 	free(s->threads);
-	pthread_mutex_destroy(&s->kernel);
 	free(s);
 	m->sched = NULL;
 }
@@ -525,23 +543,117 @@ static void schedule_away(struct sched *s, struct sched_thread *me)
 	switch_fiber(s, me, next);
 }
 
-/*
- * Parallel mode: the kernel runs under the machine lock, given up at each
- * scheduling point so that another host thread's task may run there - the
- * same points, and so the same atomic steps, as a deterministic run, with
- * the host's scheduler choosing.  m->current belongs to whoever holds it.
- */
-static void parallel_switch_point(struct sched *s)
-{
-	struct mmsim_machine *m = s->m;
-	struct mmsim_task *cur = m->current;
-	unsigned int cpu = m->this_cpu;
+/* ------------------------------------------------------------ parallel mode */
 
-	pthread_mutex_unlock(&s->kernel);
+static void cpu_run_lock(struct cpu *c)
+{
+	uint32_t ticket = __atomic_fetch_add(&c->run_next, 1, __ATOMIC_RELAXED);
+
+	while (__atomic_load_n(&c->run_serving, __ATOMIC_ACQUIRE) != ticket)
+		sched_yield();
+}
+
+static void cpu_run_unlock(struct cpu *c)
+{
+	__atomic_fetch_add(&c->run_serving, 1, __ATOMIC_RELEASE);
+}
+
+/* Does a body wait for c, which the caller holds? */
+static bool cpu_run_contended(struct cpu *c)
+{
+	return __atomic_load_n(&c->run_next, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&c->run_serving, __ATOMIC_RELAXED) > 1;
+}
+
+/*
+ * Take what me's mode needs: its own CPU, or every CPU in index order (no
+ * two exclusive bodies can then deadlock).  An exclusive body finds the
+ * machine as a plain call does: the CPUs' differentials folded into the
+ * totals, current and its CPU set to cur and cpu.
+ */
+static void par_hold(struct sched_thread *me, struct mmsim_task *cur, unsigned int cpu)
+{
+	struct mmsim_machine *m = me->sched->m;
+
+	if (me->exclusive) {
+		for (unsigned int i = 0; i < m->nr_cpus; i++)
+			cpu_run_lock(&m->cpus[i]);
+		fold_cpu_stats(m);
+		m->current = cur;
+		m->this_cpu = cpu;
+		par_cpu = NULL;
+	} else {
+		struct cpu *c = &m->cpus[me->task->cpu];
+
+		cpu_run_lock(c);
+		c->curr = me->task;
+		me->held_cpu = c;
+		par_cpu = c;
+	}
+}
+
+static void par_unhold(struct sched_thread *me)
+{
+	struct mmsim_machine *m = me->sched->m;
+
+	par_cpu = NULL;
+	if (me->exclusive) {
+		for (unsigned int i = m->nr_cpus; i-- > 0; )
+			cpu_run_unlock(&m->cpus[i]);
+	} else {
+		cpu_run_unlock(me->held_cpu);
+		me->held_cpu = NULL;
+	}
+}
+
+/* Give the CPUs up and take them back in the same mode: others may run meanwhile. */
+static void par_relax(struct sched_thread *me)
+{
+	struct mmsim_machine *m = me->sched->m;
+	struct mmsim_task *cur = me->exclusive ? m->current : me->task;
+	unsigned int cpu = me->exclusive ? m->this_cpu : me->task->cpu;
+
+	par_unhold(me);
 	sched_yield();
-	pthread_mutex_lock(&s->kernel);
-	m->current = cur;
-	m->this_cpu = cpu;
+	par_hold(me, cur, cpu);
+}
+
+/*
+ * A scheduling point: let a body that waits for our CPU have it.  A body
+ * holding the whole machine keeps it until it waits or returns to user
+ * space: handing every CPU around at each lock of a long system call would
+ * cost more than the call.
+ */
+static void par_preempt_point(struct sched_thread *me)
+{
+	if (!me->exclusive && cpu_run_contended(me->held_cpu))
+		par_relax(me);
+}
+
+void __kernel_exclusive(void)
+{
+	struct sched_thread *me = sched_current;
+
+	par_unhold(me);
+	me->exclusive = true;
+	par_hold(me, me->task, me->task->cpu);
+}
+
+void __kernel_shared(void)
+{
+	struct sched_thread *me = sched_current;
+	struct mmsim_machine *m = me->sched->m;
+	struct cpu *own = &m->cpus[me->task->cpu];
+
+	if (me->sched->opt.mode != MMSIM_SCHED_PARALLEL || !me->exclusive)
+		return;
+	for (unsigned int i = m->nr_cpus; i-- > 0; )
+		if (&m->cpus[i] != own)
+			cpu_run_unlock(&m->cpus[i]);
+	me->exclusive = false;
+	own->curr = me->task;
+	me->held_cpu = own;
+	par_cpu = own;
 }
 
 void __sched_point(struct sched_thread *me, const char *why, const void *obj)
@@ -551,7 +663,7 @@ void __sched_point(struct sched_thread *me, const char *why, const void *obj)
 
 	(void)obj;
 	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
-		parallel_switch_point(s);
+		par_preempt_point(me);
 		return;
 	}
 	if (++s->steps > s->opt.max_steps)
@@ -573,7 +685,7 @@ void __sched_block(struct sched_thread *me, const char *why, const void *lock)
 	struct sched *s = me->sched;
 
 	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
-		parallel_switch_point(s);	/* the caller tests the lock again */
+		par_relax(me);	/* the caller tests the lock again */
 		return;
 	}
 	me->state = TS_BLOCKED;
@@ -587,6 +699,8 @@ void sched_unblock(struct sched_thread *me, const void *lock)
 {
 	struct sched *s = me->sched;
 
+	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC)
+		return;		/* parallel waiters poll the lock */
 	s->progress++;
 	for (int i = 0; i < s->nr; i++)
 		if (s->threads[i]->state == TS_BLOCKED && s->threads[i]->wait == lock)
@@ -598,7 +712,7 @@ void sched_wake_sleepers(struct sched_thread *me)
 {
 	struct sched *s = me->sched;
 
-	if (!s->nr_sleeping)
+	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC || !s->nr_sleeping)
 		return;
 	for (int i = 0; i < s->nr; i++)
 		if (s->threads[i]->state == TS_SLEEPING && s->threads[i] != me)
@@ -616,7 +730,7 @@ bool sched_sleep(const char *why)
 	s = me->sched;
 	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
 		/* Parallel: let the others run, then try again. */
-		parallel_switch_point(s);
+		par_relax(me);
 		return true;
 	}
 	me->state = TS_SLEEPING;
@@ -713,19 +827,26 @@ static void *body_thread(void *arg)
 	struct sched_thread *me = arg;
 	struct sched *s = me->sched;
 
-	pthread_mutex_lock(&s->kernel);
 	sched_current = me;
-	s->m->current = me->task;
-	s->m->this_cpu = me->task->cpu;
+	me->exclusive = false;
+	par_hold(me, me->task, me->task->cpu);
 	me->fn(me->task, me->arg);
+	if (me->nr_held) {
+		kernel_exclusive();
+		sched_fail(s, -MMSIM_EDEADLK, "task %d returned to user space holding %s",
+			   me->task->pid, me->held_name[0]);
+	}
 	me->state = TS_DONE;
+	par_unhold(me);
 	sched_current = NULL;
-	pthread_mutex_unlock(&s->kernel);
 	return NULL;
 }
 
 static int run_parallel(struct sched *s)
 {
+	struct mmsim_machine *m = s->m;
+	struct mmsim_task *outer = m->current;
+	unsigned int outer_cpu = m->this_cpu;
 	int started = 0, err = 0;
 
 	for (; started < s->nr; started++) {
@@ -736,7 +857,9 @@ static int run_parallel(struct sched *s)
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(s->threads[i]->host, NULL);
-	s->m->current = NULL;
+	fold_cpu_stats(m);
+	m->current = outer;
+	m->this_cpu = outer_cpu;
 	return err;
 }
 

@@ -30,6 +30,16 @@ struct sched_thread;
 extern _Thread_local struct sched_thread *sched_current
 	__attribute__((tls_model("initial-exec")));	/* one load, no __tls_get_addr */
 
+/*
+ * Parallel runs: the simulated CPU whose run lock this host thread's body
+ * holds while it runs kernel code alongside other CPUs (shared mode), or
+ * NULL - outside a parallel run, and while the body holds the whole
+ * machine (exclusive mode), where the kernel runs exactly as a plain call.
+ * Per-CPU state (the CPU's clock, its counters, current) is kept there.
+ */
+struct cpu;
+extern _Thread_local struct cpu *par_cpu __attribute__((tls_model("initial-exec")));
+
 /* Slow halves, out of line: the inline tests below are all a caller pays. */
 void __sched_point(struct sched_thread *me, const char *why, const void *obj);
 void __sched_block(struct sched_thread *me, const char *why, const void *lock);
@@ -39,6 +49,32 @@ static inline void sched_point(const char *why)
 {
 	if (sched_current)
 		__sched_point(sched_current, why, NULL);
+}
+
+void __kernel_exclusive(void);
+void __kernel_shared(void);
+
+/*
+ * Parallel runs: code that has not been made safe to run beside other CPUs
+ * calls kernel_exclusive() first.  It is a scheduling point: the caller
+ * gives up its CPU and waits until it holds every CPU, so nothing else runs
+ * until it reaches the next scheduling point or returns to user space.
+ * Elsewhere it does nothing.
+ */
+static inline void kernel_exclusive(void)
+{
+	if (par_cpu)
+		__kernel_exclusive();
+}
+
+/*
+ * Parallel runs: the body enters a path audited for running beside other
+ * CPUs (a user access and the anonymous fault): it keeps only its own CPU.
+ */
+static inline void kernel_shared(void)
+{
+	if (sched_current && !par_cpu)
+		__kernel_shared();
 }
 
 /*

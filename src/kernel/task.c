@@ -53,12 +53,22 @@ static void task_release(struct mmsim_task *t)
 
 int task_check_alive(struct mmsim_task *t)
 {
+	kernel_exclusive();	/* an API call on t: not audited for running beside others */
+	return task_check_access(t);
+}
+
+/* task_check_alive for the access path, which runs beside other CPUs. */
+int task_check_access(struct mmsim_task *t)
+{
 	if (!t)
 		return seterr(-MMSIM_EINVAL, "task is NULL");
 	if (t->killed)
 		return seterr(-MMSIM_ESRCH, "task %d was killed", t->pid);
-	t->machine->current = t;
-	t->machine->this_cpu = t->cpu;
+	/* Beside other CPUs, current is the CPU's (set when the body took it). */
+	if (!par_cpu) {
+		t->machine->current = t;
+		t->machine->this_cpu = t->cpu;
+	}
 	return 0;
 }
 
@@ -79,6 +89,7 @@ int mmsim_task_create(struct mmsim_machine *m, struct mmsim_task **out)
 {
 	struct mmsim_task *t;
 
+	kernel_exclusive();
 	if (!m || !out)
 		return seterr(-MMSIM_EINVAL, "mmsim_task_create: %s is NULL", m ? "out" : "machine");
 	t = task_alloc(m);
@@ -111,6 +122,7 @@ int mmsim_thread_create(struct mmsim_task *t, struct mmsim_task **thread)
 	struct mmsim_task *n;
 	int err;
 
+	kernel_exclusive();
 	if ((err = task_check_alive(t)))
 		return err;
 	if (!thread)
@@ -135,6 +147,7 @@ int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 	struct mmsim_task *c;
 	int err;
 
+	kernel_exclusive();
 	if ((err = syscall_enter(parent)))
 		return err;
 	if (!child)
@@ -160,6 +173,7 @@ int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 
 int mmsim_task_set_cpu(struct mmsim_task *t, unsigned int cpu)
 {
+	kernel_exclusive();
 	if (!t)
 		return seterr(-MMSIM_EINVAL, "mmsim_task_set_cpu: task is NULL");
 	if (cpu >= t->machine->nr_cpus)
@@ -172,6 +186,7 @@ int mmsim_task_set_cpu(struct mmsim_task *t, unsigned int cpu)
 
 void mmsim_task_exit(struct mmsim_task *t)
 {
+	kernel_exclusive();
 	if (!t)
 		return;
 	/* A task whose body is queued or running exits when the body returns. */
@@ -236,6 +251,7 @@ int mmsim_kill(struct mmsim_task *t, int sig)
 {
 	int err;
 
+	kernel_exclusive();
 	if ((err = task_check_alive(t)))
 		return err;
 	if (sig != MMSIM_SIGKILL)

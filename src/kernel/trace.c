@@ -15,6 +15,7 @@ int mmsim_trace_subscribe(struct mmsim_machine *m, const char *pattern,
 {
 	struct trace_sub *subs;
 
+	kernel_exclusive();
 	if (!m || !pattern || !fn)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_subscribe: %s is NULL",
 			      !m ? "machine" : !pattern ? "pattern" : "fn");
@@ -36,6 +37,7 @@ int mmsim_trace_unsubscribe(struct mmsim_machine *m, mmsim_trace_fn fn, void *ct
 {
 	int j = 0;
 
+	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_unsubscribe: machine is NULL");
 	for (int i = 0; i < m->nr_subs; i++)
@@ -61,6 +63,8 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 	};
 	bool formatted = false;
 
+	kernel_exclusive();	/* subscribers and the trace file see one event at a time */
+	ev.ts = m->now;
 	for (int i = 0; i < m->nr_subs; i++) {
 		if (fnmatch(m->subs[i].pattern, name, 0) != 0)
 			continue;

@@ -115,6 +115,7 @@ void trace_json_sched(struct mmsim_machine *m, const char *kind, int tid, int cp
 
 	if (!tj)
 		return;
+	kernel_exclusive();	/* one writer of the trace at a time */
 	if (!strcmp(kind, "enter")) {
 		tr = track_of(m, tj, tid, cpu);
 		tr->slice_start = next_ts(tj, m->now);
@@ -186,6 +187,7 @@ int mmsim_trace_file(struct mmsim_machine *m, const char *path)
 	struct trace_json *tj;
 	int err;
 
+	kernel_exclusive();
 	if (!m || !path)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_file: %s is NULL", !m ? "machine" : "path");
 	trace_json_close(m);
@@ -210,6 +212,7 @@ int mmsim_trace_file(struct mmsim_machine *m, const char *path)
 
 int mmsim_trace_file_close(struct mmsim_machine *m)
 {
+	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_file_close: machine is NULL");
 	trace_json_close(m);

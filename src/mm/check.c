@@ -705,6 +705,38 @@ static void check_locks(struct checker *c)
 	if (m->mte.tag_blocks_lock.owner || m->mte.xa_lock.owner)
 		problem(c, "tag storage: %s is held between calls",
 			m->mte.tag_blocks_lock.owner ? "tag_blocks_lock" : "the xa_lock");
+	for (unsigned int n = 0; m->swap && n < m->nr_nodes; n++)
+		if (m->swap->lruvec[n].lru_lock.owner)
+			problem(c, "node %u: lru_lock is held between calls", n);
+	/* Parallel runs fold every CPU's differentials when they end. */
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		const struct cpu *cp = &m->cpus[cpu];
+
+		if (cp->run_next != cp->run_serving)
+			problem(c, "cpu %u: its run lock is held between calls", cpu);
+		if (cp->diff.clock)
+			problem(c, "cpu %u: %llu ns of its clock not folded into the machine's", cpu,
+				(unsigned long long)cp->diff.clock);
+		for (int e = 0; e < NR_VM_EVENT_ITEMS; e++)
+			if (cp->diff.vm_events[e])
+				problem(c, "cpu %u: %s has %lld events not folded", cpu, vm_event_names[e],
+					(long long)cp->diff.vm_events[e]);
+		for (unsigned int n = 0; n < m->nr_nodes; n++) {
+			for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+				if (cp->diff.node[n][i])
+					problem(c, "cpu %u: node %u %s differential %d not folded", cpu, n,
+						node_stat_names[i], cp->diff.node[n][i]);
+			for (int z = 0; z < MAX_NR_ZONES; z++)
+				for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+					if (cp->diff.zone[n][z][i])
+						problem(c, "cpu %u: node %u zone %d %s differential %d not folded",
+							cpu, n, z, zone_stat_names[i], cp->diff.zone[n][z][i]);
+			for (int i = 0; i < NR_VM_NUMA_EVENT_ITEMS; i++)
+				if (cp->diff.numa[n][i])
+					problem(c, "cpu %u: node %u %s has %lld events not folded", cpu, n,
+						numa_stat_names[i], (long long)cp->diff.numa[n][i]);
+		}
+	}
 }
 
 int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
@@ -712,6 +744,7 @@ int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 	struct checker c = { .m = m, .out = report, .len = len };
 	struct list_head *pos;
 
+	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_check: machine is NULL");
 	c.idle = !sched_in_run(m);

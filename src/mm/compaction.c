@@ -287,7 +287,7 @@ static void update_pageblock_skip(struct compact_control *cc, uint64_t block_pfn
 
 static void trace_defer(struct mmsim_machine *m, const char *ev, struct zone *z, int order)
 {
-	TRACE(m, ev, (int)m->this_cpu, current_pid(m), 0, 0, order < 0 ? 0 : (unsigned int)order,
+	TRACE(m, ev, (int)smp_processor_id(m), current_pid(m), 0, 0, order < 0 ? 0 : (unsigned int)order,
 	      "node=%d zone=%-8s order=%d order_failed=%d consider=%u limit=%lu",
 	      z->zone_pgdat->node_id, zone_names[z->idx], order, z->compact_order_failed,
 	      z->compact_considered, 1UL << z->compact_defer_shift);
@@ -486,7 +486,7 @@ isolate_fail:
 	zone_unlock(cc, &locked);
 	if (blockpfn > end_pfn)
 		blockpfn = end_pfn;
-	TRACE(m, "compaction:mm_compaction_isolate_freepages", (int)m->this_cpu, current_pid(m), 0,
+	TRACE(m, "compaction:mm_compaction_isolate_freepages", (int)smp_processor_id(m), current_pid(m), 0,
 	      *start_pfn, 0, "range=(0x%llx ~ 0x%llx) nr_scanned=%llu nr_taken=%llu",
 	      (unsigned long long)*start_pfn, (unsigned long long)blockpfn,
 	      (unsigned long long)nr_scanned, (unsigned long long)total_isolated);
@@ -587,7 +587,7 @@ static int isolate_migratepages_block(struct compact_control *cc, uint64_t low_p
 		 * Linux waits for other isolators to finish; in the model no
 		 * one else runs, so the wait cannot end.  Throttle once, give up.
 		 */
-		TRACE(m, "vmscan:mm_vmscan_throttled", (int)m->this_cpu, current_pid(m), 0, 0, 0,
+		TRACE(m, "vmscan:mm_vmscan_throttled", (int)smp_processor_id(m), current_pid(m), 0, 0, 0,
 		      "nid=%d usec_timeout=20000 usect_delayed=20000 reason=VMSCAN_THROTTLE_ISOLATED",
 		      cc->zone->zone_pgdat->node_id);
 		m->now += 20 * NSEC_PER_MSEC;
@@ -693,7 +693,7 @@ isolate_abort:
 			set_pageblock_skip(cc->zone, valid_pfn);
 		update_cached_migrate(cc, low_pfn);
 	}
-	TRACE(m, "compaction:mm_compaction_isolate_migratepages", (int)m->this_cpu, current_pid(m), 0,
+	TRACE(m, "compaction:mm_compaction_isolate_migratepages", (int)smp_processor_id(m), current_pid(m), 0,
 	      start_pfn, 0, "range=(0x%llx ~ 0x%llx) nr_scanned=%llu nr_taken=%llu",
 	      (unsigned long long)start_pfn, (unsigned long long)low_pfn,
 	      (unsigned long long)nr_scanned, (unsigned long long)nr_isolated);
@@ -925,7 +925,7 @@ static void fast_isolate_freepages(struct compact_control *cc)
 		if (order_scanned >= limit)
 			limit = limit >> 1 ? limit >> 1 : 1;
 	}
-	TRACE(m, "compaction:mm_compaction_fast_isolate_freepages", (int)m->this_cpu, current_pid(m), 0,
+	TRACE(m, "compaction:mm_compaction_fast_isolate_freepages", (int)smp_processor_id(m), current_pid(m), 0,
 	      min_pfn, 0, "range=(0x%llx ~ 0x%llx) nr_scanned=%llu nr_taken=%llu",
 	      (unsigned long long)min_pfn, (unsigned long long)cc->free_pfn,
 	      (unsigned long long)nr_scanned, (unsigned long long)total_isolated);
@@ -1345,7 +1345,7 @@ static enum compact_result compact_finished(struct compact_control *cc)
 	struct mmsim_machine *m = cc->m;
 	enum compact_result ret = __compact_finished(cc);
 
-	TRACE(m, "compaction:mm_compaction_finished", (int)m->this_cpu, current_pid(m), 0, 0,
+	TRACE(m, "compaction:mm_compaction_finished", (int)smp_processor_id(m), current_pid(m), 0, 0,
 	      cc->order < 0 ? 0 : (unsigned int)cc->order, "node=%d zone=%-8s order=%d ret=%s",
 	      cc->zone->zone_pgdat->node_id, zone_names[cc->zone->idx], cc->order,
 	      compact_result_names[ret]);
@@ -1389,7 +1389,7 @@ static bool compaction_suitable(struct mmsim_machine *m, struct zone *z, int ord
 			}
 		}
 	}
-	TRACE(m, "compaction:mm_compaction_suitable", (int)m->this_cpu, current_pid(m), 0, 0,
+	TRACE(m, "compaction:mm_compaction_suitable", (int)smp_processor_id(m), current_pid(m), 0, 0,
 	      (unsigned int)order, "node=%d zone=%-8s order=%d ret=%s", z->zone_pgdat->node_id,
 	      zone_names[z->idx], order, compact_result_names[result]);
 	return suitable;
@@ -1402,7 +1402,7 @@ static void trace_compaction_range(struct compact_control *cc, const char *ev, u
 {
 	struct mmsim_machine *m = cc->m;
 
-	TRACE(m, ev, (int)m->this_cpu, current_pid(m), 0, start, cc->order < 0 ? 0 : (unsigned int)cc->order,
+	TRACE(m, ev, (int)smp_processor_id(m), current_pid(m), 0, start, cc->order < 0 ? 0 : (unsigned int)cc->order,
 	      "zone_start=0x%llx migrate_pfn=0x%llx free_pfn=0x%llx zone_end=0x%llx, mode=%s%s%s",
 	      (unsigned long long)start, (unsigned long long)cc->migrate_pfn,
 	      (unsigned long long)cc->free_pfn, (unsigned long long)end, migrate_mode_names[cc->mode],
@@ -1485,7 +1485,7 @@ rescan:
 				last_migrated_pfn = z->zone_start_pfn;
 		}
 		err = migrate_pages(cc, &nr_succeeded);
-		TRACE(m, "compaction:mm_compaction_migratepages", (int)m->this_cpu, current_pid(m), 0, 0, 0,
+		TRACE(m, "compaction:mm_compaction_migratepages", (int)smp_processor_id(m), current_pid(m), 0, 0, 0,
 		      "nr_migrated=%llu nr_failed=%llu", (unsigned long long)nr_succeeded,
 		      (unsigned long long)(cc->nr_migratepages - nr_succeeded));
 		cc->nr_migratepages = 0;
@@ -1605,7 +1605,7 @@ enum compact_result try_to_compact_pages(struct mmsim_machine *m, int nid, gfp_t
 	*capture = NULL;
 	if (!(gfp & __GFP_IO))
 		return COMPACT_SKIPPED;
-	TRACE(m, "compaction:mm_compaction_try_to_compact_pages", (int)m->this_cpu, current_pid(m), 0, 0,
+	TRACE(m, "compaction:mm_compaction_try_to_compact_pages", (int)smp_processor_id(m), current_pid(m), 0, 0,
 	      order, "order=%u gfp_mask=0x%x priority=%d", order, gfp, (int)prio);
 	if (gfp & __GFP_THISNODE)
 		nr = 1;
@@ -1704,7 +1704,7 @@ void wakeup_kcompactd(struct mmsim_machine *m, struct pglist_data *pgdat, int or
 		pgdat->kcompactd_highest_zoneidx = highest_zoneidx;
 	if (!kcompactd_node_suitable(m, pgdat))
 		return;
-	TRACE(m, "compaction:mm_compaction_wakeup_kcompactd", (int)m->this_cpu, current_pid(m), 0, 0,
+	TRACE(m, "compaction:mm_compaction_wakeup_kcompactd", (int)smp_processor_id(m), current_pid(m), 0, 0,
 	      (unsigned int)order, "nid=%d order=%d highest_zoneidx=%-8s", pgdat->node_id, order,
 	      zone_names[highest_zoneidx < MAX_NR_ZONES ? highest_zoneidx : MAX_NR_ZONES - 1]);
 	pgdat->kcompactd_next_proactive = m->now;
@@ -1722,7 +1722,7 @@ static void kcompactd_do_work(struct mmsim_machine *m, struct pglist_data *pgdat
 		.gfp_mask = GFP_KERNEL,
 	};
 
-	TRACE(m, "compaction:mm_compaction_kcompactd_wake", (int)m->this_cpu, -1, 0, 0,
+	TRACE(m, "compaction:mm_compaction_kcompactd_wake", (int)smp_processor_id(m), -1, 0, 0,
 	      (unsigned int)cc.order, "nid=%d order=%d highest_zoneidx=%-8s", pgdat->node_id, cc.order,
 	      zone_names[cc.highest_zoneidx < MAX_NR_ZONES ? cc.highest_zoneidx : MAX_NR_ZONES - 1]);
 	count_vm_event(m, KCOMPACTD_WAKE);
@@ -1806,7 +1806,7 @@ static void kcompactd_pass(struct mmsim_machine *m, bool on_demand)
 		if (pgdat->kcompactd_max_order > 0 && !pgdat->proactive_compact_trigger) {
 			kcompactd_do_work(m, pgdat);
 		} else {
-			TRACE(m, "compaction:mm_compaction_kcompactd_sleep", (int)m->this_cpu, -1, 0, 0, 0,
+			TRACE(m, "compaction:mm_compaction_kcompactd_sleep", (int)smp_processor_id(m), -1, 0, 0, 0,
 			      "nid=%d", pgdat->node_id);
 			if (should_proactive_compact_node(m, pgdat)) {
 				unsigned int prev = fragmentation_score_node(pgdat);

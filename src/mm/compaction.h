@@ -85,12 +85,12 @@ struct capture_control {
 /* current->capture_control and PF_MEMALLOC: the task's, or the machine's with no task current. */
 static inline struct capture_control **current_capture_control(struct mmsim_machine *m)
 {
-	return m->current ? &m->current->capture_control : &m->capture_control;
+	return get_current(m) ? &get_current(m)->capture_control : &m->capture_control;
 }
 
 static inline unsigned int *current_compacting(struct mmsim_machine *m)
 {
-	return m->current ? &m->current->compacting : &m->compacting;
+	return get_current(m) ? &get_current(m)->compacting : &m->compacting;
 }
 
 /* ------------------------------------------------------- compaction.c */

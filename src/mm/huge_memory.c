@@ -432,7 +432,7 @@ void __split_huge_pmd(struct vm_area_struct *vma, pteval_t *pmdp, uint64_t haddr
 		return;
 	}
 	count_vm_event(m, THP_SPLIT_PMD);
-	TRACE(m, "thp:split_huge_pmd", (int)m->this_cpu, -1, haddr, pmd_pfn(old), HPAGE_PMD_ORDER,
+	TRACE(m, "thp:split_huge_pmd", (int)smp_processor_id(m), -1, haddr, pmd_pfn(old), HPAGE_PMD_ORDER,
 	      "addr=0x%llx pmd=0x%llx", (unsigned long long)haddr, (unsigned long long)old);
 	/* Break-before-make: nothing may use the block while the table replaces it. */
 	pmdp_huge_clear_flush(mm, haddr, pmdp);
@@ -622,7 +622,7 @@ int split_huge_page_to_list(struct mmsim_machine *m, struct page *page, struct l
 		}
 	}
 	count_vm_event(m, THP_SPLIT_PAGE);
-	TRACE(m, "thp:split_huge_page", (int)m->this_cpu, -1, 0, page_to_pfn(m, head), HPAGE_PMD_ORDER,
+	TRACE(m, "thp:split_huge_page", (int)smp_processor_id(m), -1, 0, page_to_pfn(m, head), HPAGE_PMD_ORDER,
 	      "pfn=0x%llx", (unsigned long long)page_to_pfn(m, head));
 	return 0;
 }

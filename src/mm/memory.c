@@ -82,7 +82,11 @@ static enum mm_counter mm_counter_of(const struct page *p)
 
 void inc_mm_counter_page(struct mm_struct *mm, struct page *p, int delta)
 {
-	mm->rss[mm_counter_of(p)] += delta;
+	/* Threads of mm may fault on other CPUs at the same time (Linux: percpu_counter). */
+	if (par_cpu)
+		__atomic_fetch_add(&mm->rss[mm_counter_of(p)], delta, __ATOMIC_RELAXED);
+	else
+		mm->rss[mm_counter_of(p)] += delta;
 }
 
 void clear_user_highpage(struct mmsim_machine *m, struct page *p)
@@ -128,7 +132,7 @@ static bool vmf_pte_lock_same(struct vm_fault *vmf)
 {
 	vmf->ptl = pte_lockptr(vmf->mm, vmf->pte);
 	spin_lock(vmf->ptl);
-	if (*vmf->pte == vmf->orig_pte)
+	if (ptep_get(vmf->pte) == vmf->orig_pte)
 		return true;
 	spin_unlock(vmf->ptl);
 	return false;
@@ -359,6 +363,13 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 {
 	pteval_t entry = vmf->orig_pte;
 
+	/*
+	 * The first touch of plain anonymous memory is the path made safe to
+	 * run beside other CPUs; every other fault holds the whole machine.
+	 */
+	if (pte_none(entry) && vma_is_anonymous(vmf->vma) && !(vmf->vma->vm_flags & (VM_MTE | VM_UFFD_MISSING)))
+		return do_anonymous_page(vmf);
+	kernel_exclusive();
 	if (pte_none(entry))
 		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) : do_fault(vmf);
 	if (!pte_present(entry))
@@ -436,11 +447,13 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 	if (!vmf.pmd)
 		return VM_FAULT_OOM;
 	/* __handle_mm_fault: a huge PMD first, then the PTE it falls back to. */
-	if (pmd_none(*vmf.pmd) && thp_vma_allowable(vma)) {
+	if (thp_vma_allowable(vma) || pmd_trans_huge(ptep_get(vmf.pmd)))
+		kernel_exclusive();	/* huge pages are not audited for parallel runs */
+	if (pmd_none(ptep_get(vmf.pmd)) && thp_vma_allowable(vma)) {
 		ret = do_huge_pmd_anonymous_page(&vmf);
 		if (!(ret & VM_FAULT_FALLBACK))
 			goto done;
-	} else if (pmd_trans_huge(*vmf.pmd)) {
+	} else if (pmd_trans_huge(ptep_get(vmf.pmd))) {
 		vmf.orig_pmd = *vmf.pmd;
 		ret = handle_huge_pmd_fault(&vmf);
 		if (!(ret & VM_FAULT_FALLBACK))
@@ -454,7 +467,7 @@ vm_fault_t handle_mm_fault(struct mmsim_task *t, struct vm_area_struct *vma, uin
 		ret = 0;
 		goto done;
 	}
-	vmf.orig_pte = *vmf.pte;
+	vmf.orig_pte = ptep_get(vmf.pte);
 	ret = handle_pte_fault(&vmf);
 done:
 	fault_lock_balance(&vmf, ret);

@@ -140,7 +140,7 @@ void migrate_folio_move(struct mmsim_machine *m, struct page *src, struct page *
 	src->mapping = 0;
 	count_vm_event(m, PGMIGRATE_SUCCESS);
 	charge(m, COST_MIGRATE_PAGE);
-	TRACE(m, "migrate:mm_migrate_pages", (int)m->this_cpu, -1, 0, page_to_pfn(m, dst), 0,
+	TRACE(m, "migrate:mm_migrate_pages", (int)smp_processor_id(m), -1, 0, page_to_pfn(m, dst), 0,
 	      "src_pfn=0x%llx dst_pfn=0x%llx", (unsigned long long)page_to_pfn(m, src),
 	      (unsigned long long)page_to_pfn(m, dst));
 }

@@ -70,11 +70,11 @@ static void account_freepages(struct zone *z, int64_t nr, int mt)
 {
 	if (mt == MIGRATE_ISOLATE)
 		return;
-	z->vm_stat[NR_FREE_PAGES] += nr;
+	mod_zone_page_state(z, NR_FREE_PAGES, nr);
 	if (mt == MIGRATE_CMA)
-		z->vm_stat[NR_FREE_CMA_PAGES] += nr;
+		mod_zone_page_state(z, NR_FREE_CMA_PAGES, nr);
 	else if (mt == MIGRATE_METADATA)
-		z->vm_stat[NR_FREE_METADATA_PAGES] += nr;
+		mod_zone_page_state(z, NR_FREE_METADATA_PAGES, nr);
 }
 
 static void add_to_free_list(struct zone *z, struct page *p, unsigned int order, int mt, bool tail)
@@ -324,7 +324,7 @@ static struct page *__rmqueue_fallback(struct mmsim_machine *m, struct zone *z,
 				continue;
 			p = list_first_entry(list, struct page, lru);
 			pfn = page_to_pfn(m, p);
-			TRACE(m, "kmem:mm_page_alloc_extfrag", (int)m->this_cpu, -1, 0, pfn, order,
+			TRACE(m, "kmem:mm_page_alloc_extfrag", (int)smp_processor_id(m), -1, 0, pfn, order,
 			      "page=%llx pfn=0x%llx alloc_order=%u fallback_order=%d alloc_migratetype=%d fallback_migratetype=%d",
 			      (unsigned long long)pfn, (unsigned long long)pfn, order, o, start_mt, fmt);
 			if (can_steal_fallback((unsigned int)o, start_mt)) {
@@ -417,7 +417,8 @@ static struct page *__rmqueue(struct mmsim_machine *m, struct zone *z, unsigned 
 {
 	struct page *p = NULL;
 
-	if ((alloc_flags & ALLOC_CMA) && z->vm_stat[NR_FREE_CMA_PAGES] > z->vm_stat[NR_FREE_PAGES] / 2)
+	if ((alloc_flags & ALLOC_CMA) &&
+	    zone_page_state(z, NR_FREE_CMA_PAGES) > zone_page_state(z, NR_FREE_PAGES) / 2)
 		p = __rmqueue_smallest(m, z, order, MIGRATE_CMA);
 	if (!p)
 		p = __rmqueue_smallest(m, z, order, mt);
@@ -492,7 +493,7 @@ void drain_all_pages(struct mmsim_machine *m)
 /* This CPU's pcp pages of z back to the buddy (Linux's drain_local_pages(zone)). */
 void drain_local_pages(struct mmsim_machine *m, struct zone *z)
 {
-	struct per_cpu_pages *pcp = &z->pcp[m->this_cpu];
+	struct per_cpu_pages *pcp = &z->pcp[smp_processor_id(m)];
 
 	spin_lock(&pcp->lock);
 	free_pcppages_bulk(m, z, pcp, pcp->count);
@@ -502,7 +503,7 @@ void drain_local_pages(struct mmsim_machine *m, struct zone *z)
 static struct page *rmqueue_pcplist(struct mmsim_machine *m, struct zone *z, int mt,
 				    unsigned int alloc_flags)
 {
-	struct per_cpu_pages *pcp = &z->pcp[m->this_cpu];
+	struct per_cpu_pages *pcp = &z->pcp[smp_processor_id(m)];
 	struct list_head *list = &pcp->lists[mt];
 	struct page *p = NULL;
 
@@ -558,13 +559,13 @@ static struct page *rmqueue(struct mmsim_machine *m, struct zone *z, unsigned in
 bool __zone_watermark_ok(struct zone *z, unsigned int order, uint64_t mark,
 			 unsigned int alloc_flags)
 {
-	int64_t free = z->vm_stat[NR_FREE_PAGES] - ((1L << order) - 1);
+	int64_t free = zone_page_state(z, NR_FREE_PAGES) - ((1L << order) - 1);
 
 	/* Free pages this request may not use do not count (§2.5). */
 	if (!(alloc_flags & ALLOC_CMA))
-		free -= z->vm_stat[NR_FREE_CMA_PAGES];
+		free -= zone_page_state(z, NR_FREE_CMA_PAGES);
 	if (!(alloc_flags & ALLOC_FROM_METADATA))
-		free -= z->vm_stat[NR_FREE_METADATA_PAGES];
+		free -= zone_page_state(z, NR_FREE_METADATA_PAGES);
 	if (free <= (int64_t)mark)
 		return false;
 	if (order == 0)
@@ -630,7 +631,7 @@ static void prep_new_page(struct mmsim_machine *m, struct page *p, unsigned int 
 		} else {
 			memset(page_address(m, p), 0, n << PAGE_SHIFT);
 		}
-		m->now += m->costs[COST_ZERO_PAGE] * n;
+		charge_ns(m, m->costs[COST_ZERO_PAGE] * n);
 	}
 }
 
@@ -700,15 +701,15 @@ int node_order(struct mmsim_machine *m, int nid, int *order)
 static void zone_statistics(struct mmsim_machine *m, int nid, struct zone *z, int64_t nr)
 {
 	struct pglist_data *pgdat = z->zone_pgdat;
-	int local = numa_node_of_cpu(m, m->this_cpu);
+	int local = numa_node_of_cpu(m, smp_processor_id(m));
 
 	if (pgdat->node_id == nid) {
-		pgdat->numa_stat[NUMA_HIT] += nr;
+		count_numa_events(pgdat, NUMA_HIT, nr);
 	} else {
-		pgdat->numa_stat[NUMA_MISS] += nr;
-		m->nodes[nid].numa_stat[NUMA_FOREIGN] += nr;
+		count_numa_events(pgdat, NUMA_MISS, nr);
+		count_numa_events(&m->nodes[nid], NUMA_FOREIGN, nr);
 	}
-	pgdat->numa_stat[pgdat->node_id == local ? NUMA_LOCAL : NUMA_OTHER] += nr;
+	count_numa_events(pgdat, pgdat->node_id == local ? NUMA_LOCAL : NUMA_OTHER, nr);
 }
 
 static struct page *get_page_from_freelist(struct mmsim_machine *m, int nid, gfp_t gfp,
@@ -865,6 +866,8 @@ static struct page *__alloc_pages_slowpath(struct mmsim_machine *m, int nid, gfp
 	enum compact_result result = COMPACT_SKIPPED;
 	struct page *p;
 
+	/* Reclaim and compaction have not been made safe beside other CPUs. */
+	kernel_exclusive();
 	if (gfp & __GFP_KSWAPD_RECLAIM)
 		wake_all_kswapds(m, nid, gfp, order);
 	p = get_page_from_freelist(m, nid, gfp, order, WMARK_MIN);
@@ -903,7 +906,7 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 	if (order > MAX_PAGE_ORDER)
 		return NULL;
 	if (nid < 0 || nid >= (int)m->nr_nodes)
-		nid = numa_node_of_cpu(m, m->this_cpu);
+		nid = numa_node_of_cpu(m, smp_processor_id(m));
 	charge(m, COST_PAGE_ALLOC);
 	p = get_page_from_freelist(m, nid, gfp, order, WMARK_LOW);
 	if (!p)
@@ -913,7 +916,7 @@ struct page *alloc_pages_node(struct mmsim_machine *m, int nid, gfp_t gfp, unsig
 	    !*current_compacting(m))	/* PF_MEMALLOC never OOM-kills */
 		m->oom_alloc_failures++;
 	if (p)
-		TRACE(m, "kmem:mm_page_alloc", (int)m->this_cpu, m->current ? m->current->pid : -1, 0,
+		TRACE(m, "kmem:mm_page_alloc", (int)smp_processor_id(m), get_current(m) ? get_current(m)->pid : -1, 0,
 		      page_to_pfn(m, p), order, "pfn=0x%llx order=%u gfp_flags=0x%x migratetype=%d",
 		      (unsigned long long)page_to_pfn(m, p), order, gfp, gfp_migratetype(gfp));
 	return p;
@@ -947,7 +950,7 @@ unsigned long alloc_pages_bulk(struct mmsim_machine *m, int nid, gfp_t gfp, unsi
 	if (!nr || !array)
 		return 0;
 	if (nid < 0 || nid >= (int)m->nr_nodes)
-		nid = numa_node_of_cpu(m, m->this_cpu);
+		nid = numa_node_of_cpu(m, smp_processor_id(m));
 	if (nr == 1 || mt >= MIGRATE_PCPTYPES)
 		goto failed;
 	if (mt == MIGRATE_MOVABLE && ((metadata_on && !(alloc_flags & ALLOC_FROM_METADATA)) ||
@@ -1011,6 +1014,8 @@ static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned
 {
 	uint64_t n = 1ULL << order;
 
+	/* Nor has freeing (tag state, LRU lists); a fault seldom frees. */
+	kernel_exclusive();
 	for (uint64_t i = 0; i < n; i++) {
 		struct page *q = p + i;
 
@@ -1033,7 +1038,7 @@ static bool free_pages_prepare(struct mmsim_machine *m, struct page *p, unsigned
 	count_vm_events(m, PGFREE, (int64_t)n);
 	charge(m, COST_PAGE_FREE);
 	free_tag_state(m, p, order);
-	TRACE(m, "kmem:mm_page_free", (int)m->this_cpu, -1, 0, page_to_pfn(m, p), order,
+	TRACE(m, "kmem:mm_page_free", (int)smp_processor_id(m), -1, 0, page_to_pfn(m, p), order,
 	      "pfn=0x%llx order=%u", (unsigned long long)page_to_pfn(m, p), order);
 	return true;
 }
@@ -1055,7 +1060,7 @@ void free_unref_page(struct mmsim_machine *m, struct page *p)
 		__free_one_page(m, z, pfn, 0, mt);
 		return;
 	}
-	pcp = &z->pcp[m->this_cpu];
+	pcp = &z->pcp[smp_processor_id(m)];
 	spin_lock(&pcp->lock);
 	p->flags |= PG_pcp;
 	p->pcp_mt = (uint8_t)mt;

@@ -48,7 +48,7 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 	if (start >= end || !pfn_valid(m, start) || !pfn_valid(m, end - 1))
 		return -MMSIM_EINVAL;
 	/* A task with SIGKILL pending gets no new memory from here. */
-	if (m->current && m->current->fatal_signal_pending)
+	if (get_current(m) && get_current(m)->fatal_signal_pending)
 		return -MMSIM_EINTR;
 	z = page_zone(m, pfn_to_page(m, start));
 	for (uint64_t pfn = start; pfn < end; pfn++) {
@@ -88,7 +88,7 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 		drain_all_pages(m);
 	}
 	/* One record per call, whatever the outcome: how many calls a caller made shows. */
-	TRACE(m, "kmem:mm_alloc_contig_migrate_range_info", (int)m->this_cpu, m->current ? m->current->pid : -1,
+	TRACE(m, "kmem:mm_alloc_contig_migrate_range_info", (int)smp_processor_id(m), get_current(m) ? get_current(m)->pid : -1,
 	      0, start, 0, "start=0x%llx end=0x%llx migratetype=%d nr_migrated=%llu nr_reclaimed=0 nr_mapped=%llu",
 	      (unsigned long long)start, (unsigned long long)end, mt, (unsigned long long)nr_migrated,
 	      (unsigned long long)nr_mapped);
@@ -109,7 +109,7 @@ int alloc_contig_range(struct mmsim_machine *m, uint64_t start, uint64_t end, in
 	set_range_migratetype(m, start, end, old, 0);
 	free(old);
 	if (err)
-		TRACE(m, "cma:cma_alloc_busy_retry", (int)m->this_cpu, -1, 0, start, 0,
+		TRACE(m, "cma:cma_alloc_busy_retry", (int)smp_processor_id(m), -1, 0, start, 0,
 		      "pfn=0x%llx count=%llu", (unsigned long long)start, (unsigned long long)(end - start));
 	return err;
 }

@@ -20,7 +20,7 @@ uint64_t pgtable_alloc(struct mm_struct *mm)
 		return 0;
 	p->flags |= PG_table;
 	p->ptl = (spinlock_t)SPINLOCK_INIT("ptl");
-	mm->pgtables_bytes += PAGE_SIZE;
+	__atomic_fetch_add(&mm->pgtables_bytes, PAGE_SIZE, __ATOMIC_RELAXED);	/* threads fault at once */
 	mod_node_page_state(&m->nodes[p->nid], NR_PAGETABLE, 1);
 	return page_to_pfn(m, p);
 }
@@ -45,24 +45,27 @@ void pgtable_free(struct mm_struct *mm, uint64_t pfn)
  */
 static pteval_t *next_table(struct mm_struct *mm, pteval_t *slot, bool alloc)
 {
-	if (pmd_none(*slot)) {
+	pteval_t entry = ptep_get(slot);
+
+	if (pmd_none(entry)) {
 		uint64_t pfn;
 
 		if (!alloc || !(pfn = pgtable_alloc(mm)))
 			return NULL;
 		/* The allocation may have let a concurrent fault install one. */
 		spin_lock(&mm->page_table_lock);
-		if (pmd_none(*slot)) {
-			*slot = (pfn << PAGE_SHIFT) | PAGE_TABLE_DESC;
+		if (pmd_none(ptep_get(slot))) {
+			set_pte(slot, (pfn << PAGE_SHIFT) | PAGE_TABLE_DESC);
 			pfn = 0;
 		}
 		spin_unlock(&mm->page_table_lock);
 		if (pfn)
 			pgtable_free(mm, pfn);
+		entry = ptep_get(slot);
 	}
-	if (!pmd_table(*slot))
+	if (!pmd_table(entry))
 		return NULL;
-	return table_entries(mm->machine, table_pfn(*slot));
+	return table_entries(mm->machine, table_pfn(entry));
 }
 
 static pteval_t *pgd_offset(struct mm_struct *mm, uint64_t addr)

@@ -28,7 +28,7 @@ int anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma)
 	if (!av)
 		return -MMSIM_ENOMEM;
 	INIT_LIST_HEAD(&av->vmas);
-	av->id = mm->machine->next_anon_vma_id++;
+	av->id = __atomic_fetch_add(&mm->machine->next_anon_vma_id, 1, __ATOMIC_RELAXED);
 	av->rwsem = (struct rw_semaphore)RWSEM_INIT("anon_vma");
 	/* Two faults of one VMA may race here: the first to re-check wins. */
 	spin_lock(&mm->page_table_lock);

@@ -28,8 +28,10 @@ void lru_add(struct mmsim_machine *m, struct page *p)
 	if (m->swap) {
 		struct lruvec *lv = &m->swap->lruvec[p->nid];
 
+		spin_lock(&lv->lru_lock);
 		list_add(&p->lru, &lv->inactive_anon);
 		lv->nr_pages++;
+		spin_unlock(&lv->lru_lock);
 	}
 }
 
@@ -42,14 +44,23 @@ void lru_del(struct mmsim_machine *m, struct page *p)
 	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, -nr);
 	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, -nr);
 	if (m->swap) {
+		struct lruvec *lv = &m->swap->lruvec[p->nid];
+
+		spin_lock(&lv->lru_lock);
 		list_del(&p->lru);
-		m->swap->lruvec[p->nid].nr_pages--;
+		lv->nr_pages--;
+		spin_unlock(&lv->lru_lock);
 	}
 }
 
 /* A referenced page gets another trip through the list: move it to the head. */
 void lru_rotate_head(struct mmsim_machine *m, struct page *p)
 {
-	if (m->swap && (p->flags & PG_lru))
-		list_move(&p->lru, &m->swap->lruvec[p->nid].inactive_anon);
+	if (m->swap && (p->flags & PG_lru)) {
+		struct lruvec *lv = &m->swap->lruvec[p->nid];
+
+		spin_lock(&lv->lru_lock);
+		list_move(&p->lru, &lv->inactive_anon);
+		spin_unlock(&lv->lru_lock);
+	}
 }

@@ -30,6 +30,7 @@
 
 /* One node's LRU: a single inactive anon list, head = newest. */
 struct lruvec {
+	spinlock_t lru_lock;            /* the list; CPUs add pages at once    */
 	struct list_head inactive_anon;
 	uint64_t nr_pages;
 };

@@ -139,8 +139,10 @@ int swap_init(struct mmsim_machine *m, uint64_t bytes, const char *path)
 	if (!si)
 		return seterr(-MMSIM_ENOMEM, "swap: out of host memory");
 	si->fd = -1;
-	for (unsigned int n = 0; n < MAX_NUMNODES; n++)
+	for (unsigned int n = 0; n < MAX_NUMNODES; n++) {
 		INIT_LIST_HEAD(&si->lruvec[n].inactive_anon);
+		si->lruvec[n].lru_lock = (spinlock_t)SPINLOCK_INIT("lru_lock");
+	}
 	if (!bytes && path) {
 		free(si);
 		return seterr(-MMSIM_EINVAL, "swap: swap_path %s given but swap_bytes is 0", path);
@@ -366,7 +368,7 @@ static int swap_io(struct mmsim_machine *m, struct page *p, bool write)
 	}
 	charge(m, COST_COPY_PAGE);
 	count_vm_event(m, write ? PSWPOUT : PSWPIN);
-	TRACE(m, write ? "swap:swap_writepage" : "swap:swap_readpage", (int)m->this_cpu, -1, 0,
+	TRACE(m, write ? "swap:swap_writepage" : "swap:swap_readpage", (int)smp_processor_id(m), -1, 0,
 	      page_to_pfn(m, p), 0, "pfn=0x%llx offset=%llu", (unsigned long long)page_to_pfn(m, p),
 	      (unsigned long long)off);
 	return 0;

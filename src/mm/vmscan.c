@@ -229,7 +229,7 @@ bool vmscan_too_many_isolated(struct mmsim_machine *m, int nid, bool kswapd, gfp
 
 	if (kswapd)
 		return false;
-	if (m->current && m->current->memalloc_isolate)
+	if (get_current(m) && get_current(m)->memalloc_isolate)
 		return false;
 	if ((gfp & (__GFP_IO | __GFP_FS)) == (__GFP_IO | __GFP_FS))
 		inactive >>= 3;
@@ -248,7 +248,7 @@ static uint64_t shrink_node(struct mmsim_machine *m, int nid, uint64_t nr_to_rec
 	 * no one else runs to put the isolated pages back, so it gives up.
 	 */
 	if (vmscan_too_many_isolated(m, nid, r == RECLAIM_KSWAPD, GFP_KERNEL)) {
-		TRACE(m, "vmscan:mm_vmscan_throttled", (int)m->this_cpu, m->current ? m->current->pid : -1,
+		TRACE(m, "vmscan:mm_vmscan_throttled", (int)smp_processor_id(m), get_current(m) ? get_current(m)->pid : -1,
 		      0, 0, 0, "nid=%d usec_timeout=20000 usect_delayed=20000 reason=VMSCAN_THROTTLE_ISOLATED",
 		      nid);
 		return 0;
@@ -258,7 +258,7 @@ static uint64_t shrink_node(struct mmsim_machine *m, int nid, uint64_t nr_to_rec
 	count_vm_events(m, PGSCAN_ANON, (int64_t)scanned);
 	count_vm_events(m, r == RECLAIM_KSWAPD ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, (int64_t)reclaimed);
 	count_vm_events(m, PGSTEAL_ANON, (int64_t)reclaimed);
-	TRACE(m, "vmscan:mm_vmscan_lru_shrink_inactive", (int)m->this_cpu, -1, 0, 0, 0,
+	TRACE(m, "vmscan:mm_vmscan_lru_shrink_inactive", (int)smp_processor_id(m), -1, 0, 0, 0,
 	      "nid=%d nr_scanned=%llu nr_reclaimed=%llu", nid, (unsigned long long)scanned,
 	      (unsigned long long)reclaimed);
 	return reclaimed;
@@ -317,7 +317,7 @@ int kswapd_run(struct mmsim_machine *m)
 			continue;
 		target = node_deficit(m, (int)n, WMARK_HIGH);
 		count_vm_event(m, PAGEOUTRUN);
-		TRACE(m, "vmscan:mm_vmscan_kswapd_wake", (int)m->this_cpu, -1, 0, 0, 0, "nid=%u order=0", n);
+		TRACE(m, "vmscan:mm_vmscan_kswapd_wake", (int)smp_processor_id(m), -1, 0, 0, 0, "nid=%u order=0", n);
 		reclaimed = shrink_node(m, (int)n, target, RECLAIM_KSWAPD);
 		total += reclaimed;
 	}
@@ -342,10 +342,10 @@ uint64_t try_to_free_pages(struct mmsim_machine *m, int nid, unsigned int order)
 	if (!can_reclaim_anon_pages(m))
 		return 0;
 	if (nid < 0 || nid >= (int)m->nr_nodes)
-		nid = numa_node_of_cpu(m, m->this_cpu);
+		nid = numa_node_of_cpu(m, smp_processor_id(m));
 	count_vm_event(m, ALLOCSTALL_MOVABLE);
-	TRACE(m, "vmscan:mm_vmscan_direct_reclaim_begin", (int)m->this_cpu,
-	      m->current ? m->current->pid : -1, 0, 0, order, "order=%u nid=%d", order, nid);
+	TRACE(m, "vmscan:mm_vmscan_direct_reclaim_begin", (int)smp_processor_id(m),
+	      get_current(m) ? get_current(m)->pid : -1, 0, 0, order, "order=%u nid=%d", order, nid);
 	got = shrink_node(m, nid, want, RECLAIM_DIRECT);
 	for (unsigned int n = 0; !got && n < m->nr_nodes; n++)
 		if ((int)n != nid)

@@ -258,6 +258,7 @@ ssize_t mmsim_proc_read(struct mmsim_machine *m, struct mmsim_task *t, const cha
 	struct seqbuf s;
 	int err;
 
+	kernel_exclusive();
 	if (!p)
 		return -EINVAL;
 	/* The binary files from their start: whole entries only, no NUL. */
@@ -282,6 +283,7 @@ ssize_t mmsim_proc_pread(struct mmsim_machine *m, struct mmsim_task *t, const ch
 	size_t n;
 	int err;
 
+	kernel_exclusive();
 	if (!p)
 		return -EINVAL;
 	if (proc_is_kpage_file(p))
@@ -310,6 +312,7 @@ int64_t mmsim_vmstat(struct mmsim_machine *m, const char *name)
 {
 	uint64_t val;
 
+	kernel_exclusive();
 	if (!m || !name)
 		return seterr(-EINVAL, "vmstat: %s", !m ? "no machine" : "no counter name");
 	if (!proc_vmstat_lookup(m, name, &val))

@@ -77,7 +77,7 @@ static void set_compaction_proactiveness(struct mmsim_machine *m, int v)
 		if (m->nodes[n].proactive_compact_trigger)
 			continue;
 		m->nodes[n].proactive_compact_trigger = true;
-		TRACE(m, "compaction:mm_compaction_wakeup_kcompactd", (int)m->this_cpu, -1, 0, 0, 0,
+		TRACE(m, "compaction:mm_compaction_wakeup_kcompactd", (int)smp_processor_id(m), -1, 0, 0, 0,
 		      "nid=%u order=-1 highest_zoneidx=%-8s", n, "Normal");
 	}
 }
@@ -149,6 +149,7 @@ int mmsim_sysctl_write(struct mmsim_machine *m, const char *name, const char *va
 	const struct sysctl_int *sc;
 	long v;
 
+	kernel_exclusive();
 	if (!m || !name || !val)
 		return seterr(-EINVAL, "sysctl_write: %s", !m ? "no machine" :
 			      !name ? "no name" : "no value");
@@ -170,6 +171,7 @@ ssize_t mmsim_sysctl_read(struct mmsim_machine *m, const char *name, char *buf, 
 	const struct sysctl_int *sc;
 	struct seqbuf s;
 
+	kernel_exclusive();
 	if (!m || !name)
 		return seterr(-EINVAL, "sysctl_read: %s", !m ? "no machine" : "no name");
 	sc = find_sysctl(name);
@@ -239,6 +241,7 @@ int mmsim_sysfs_write(struct mmsim_machine *m, const char *path, const char *val
 	size_t i;
 	int k;
 
+	kernel_exclusive();
 	if (!m || !path || !val)
 		return seterr(-EINVAL, "sysfs_write: %s", !m ? "no machine" :
 			      !path ? "no path" : "no value");
@@ -283,6 +286,7 @@ ssize_t mmsim_sysfs_read(struct mmsim_machine *m, const char *path, char *buf, s
 	size_t i;
 	int k;
 
+	kernel_exclusive();
 	if (!m || !path)
 		return seterr(-EINVAL, "sysfs_read: %s", !m ? "no machine" : "no path");
 	p = sysfs_norm(path);

@@ -685,6 +685,7 @@ int mmsim_pagemap(struct mmsim_task *t, uint64_t vaddr, uint64_t *entry)
 	struct walk_res r;
 	uint64_t addr;
 
+	kernel_exclusive();
 	if (!t || !entry)
 		return seterr(-EINVAL, "pagemap: %s", !t ? "no task" : "no entry pointer");
 	*entry = 0;

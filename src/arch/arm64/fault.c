@@ -42,9 +42,12 @@ static void switch_to(struct mmsim_task *t)
 	struct cpu *cpu = &t->machine->cpus[t->cpu];
 
 	cpu->curr = t;
-	t->mm->cpumask |= 1ULL << t->cpu;
-	t->machine->current = t;
-	t->machine->this_cpu = t->cpu;
+	if (!(__atomic_load_n(&t->mm->cpumask, __ATOMIC_RELAXED) & (1ULL << t->cpu)))
+		__atomic_fetch_or(&t->mm->cpumask, 1ULL << t->cpu, __ATOMIC_RELAXED);
+	if (!par_cpu) {
+		t->machine->current = t;
+		t->machine->this_cpu = t->cpu;
+	}
 }
 
 enum fault_result { FAULT_FIXED, FAULT_SIGNAL, FAULT_BLOCKED };
@@ -132,6 +135,7 @@ done:
 	if (ret & VM_FAULT_RETRY)
 		return FAULT_FIXED;	/* the access faults again */
 	if (ret & VM_FAULT_OOM) {
+		kernel_exclusive();
 		/* No page allocation failed: nobody to kill, the access retries. */
 		if (m->oom_alloc_failures == alloc_failures) {
 			pagefault_out_of_memory(t);
@@ -189,6 +193,7 @@ static struct tlb_entry *translate(struct mmsim_task *t, uint64_t va, bool write
 			break;
 	}
 	/* The kernel keeps "fixing" a fault that keeps coming back: a model bug. */
+	kernel_exclusive();
 	printk(m, "BUG: unresolvable fault at 0x%llx (pid %d)", (unsigned long long)va, t->pid);
 	set_siginfo(si, MMSIM_SIGBUS, MMSIM_BUS_OBJERR, va);
 	*res = FAULT_SIGNAL;
@@ -198,7 +203,7 @@ static struct tlb_entry *translate(struct mmsim_task *t, uint64_t va, bool write
 static int check_access_args(struct mmsim_task *t, const void *buf, uint64_t addr, uint64_t len,
 			     const char *who)
 {
-	int err = task_check_alive(t);
+	int err = task_check_access(t);
 
 	if (err == -MMSIM_ESRCH)
 		return err;
@@ -399,6 +404,7 @@ static __attribute__((noinline)) int access_in_run(struct mmsim_task *t, int kin
 	int ret;
 
 	sched_point(kind == ACCESS_LOAD ? "load" : "store");
+	kernel_shared();
 	ret = check_access_args(t, kind == ACCESS_FILL ? &dummy : buf, addr, len,
 				kind == ACCESS_LOAD ? "mmsim_load" : kind == ACCESS_STORE ? "mmsim_store" : "mmsim_fill");
 	if (ret)
@@ -494,6 +500,7 @@ int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len, stru
 	unsigned int tag = (unsigned int)(tagged_addr >> MTE_TAG_SHIFT) & 0xf;
 	int err;
 
+	kernel_exclusive();
 	if ((err = check_access_args(t, &dummy, tagged_addr, len, "mmsim_set_tag")))
 		return err;
 	if (mte_deliver_async(t, si))
@@ -534,6 +541,7 @@ int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag, struct
 	uint64_t va = untag(addr);
 	int err;
 
+	kernel_exclusive();
 	if ((err = check_access_args(t, tag, addr, 1, "mmsim_get_tag")))
 		return err;
 	if (mte_deliver_async(t, si))

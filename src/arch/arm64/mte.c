@@ -90,7 +90,7 @@ static uint8_t *tags_for_write(struct mmsim_machine *m, uint64_t pfn)
 			m->mte.first_bad_tag_pfn = pfn;
 		printk(m, "BUG: tags of pfn 0x%llx written to tag page 0x%llx, which is not reserved tag storage",
 		       (unsigned long long)pfn, (unsigned long long)tag_pfn);
-		TRACE(m, "mte:bad_tag_write", (int)m->this_cpu, -1, 0, pfn, 0, "pfn=0x%llx tag_pfn=0x%llx",
+		TRACE(m, "mte:bad_tag_write", (int)smp_processor_id(m), -1, 0, pfn, 0, "pfn=0x%llx tag_pfn=0x%llx",
 		      (unsigned long long)pfn, (unsigned long long)tag_pfn);
 	}
 	return t;

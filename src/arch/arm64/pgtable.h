@@ -23,6 +23,14 @@
 
 typedef uint64_t pteval_t;
 
+/*
+ * Reading and writing a descriptor whole (Linux's READ_ONCE/WRITE_ONCE in
+ * ptep_get and set_pte): in parallel mode the MMU of another CPU, or a
+ * fault there, may read an entry while it is written under its lock.
+ */
+static inline pteval_t ptep_get(const pteval_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void set_pte(pteval_t *p, pteval_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1ULL << PAGE_SHIFT)
 #define PAGE_MASK       (~(PAGE_SIZE - 1))

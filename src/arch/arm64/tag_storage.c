@@ -118,15 +118,15 @@ static void tag_storage_reserve_block(struct mmsim_machine *m, uint64_t block, u
 {
 	uint64_t va = linear_map_va(m, block);
 
-	m->now += m->costs[COST_TAG_RESERVE] * bs;
-	TRACE(m, "mte:dcache_inval_poc", (int)m->this_cpu, -1, va, block, 0,
+	charge_ns(m, m->costs[COST_TAG_RESERVE] * bs);
+	TRACE(m, "mte:dcache_inval_poc", (int)smp_processor_id(m), -1, va, block, 0,
 	      "block=0x%llx pages=%u start=0x%llx end=0x%llx", (unsigned long long)block, bs,
 	      (unsigned long long)va, (unsigned long long)(va + ((uint64_t)bs << PAGE_SHIFT)));
 	for (unsigned int i = 0; i < bs; i++)
 		pfn_to_page(m, block + i)->flags |= PG_tag_block;
 	pfn_to_page(m, block)->refcount += inc;
 	count_vm_events(m, METADATA_RESERVE_SUCCESS, bs);
-	TRACE(m, "mte:tag_block_reserve", (int)m->this_cpu, -1, 0, block, 0, "block=0x%llx refcount=%d",
+	TRACE(m, "mte:tag_block_reserve", (int)smp_processor_id(m), -1, 0, block, 0, "block=0x%llx refcount=%d",
 	      (unsigned long long)block, pfn_to_page(m, block)->refcount);
 }
 
@@ -174,7 +174,7 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 	int inc, ret = 0;
 	unsigned int bs;
 	bool isolate_was;
-	struct mmsim_task *cur = m->current;
+	struct mmsim_task *cur = get_current(m);
 
 	(void)gfp;
 	/*
@@ -185,7 +185,7 @@ int reserve_metadata_storage(struct mmsim_machine *m, struct page *page, unsigne
 	if (!preemptible(m))
 		warn_once(m, WARN_NOT_PREEMPTIBLE,
 			  "WARNING: CPU: %u PID: %d at arch/arm64/kernel/mte_tag_storage.c reserve_metadata_storage: VM_WARN_ON_ONCE(!preemptible())",
-			  m->this_cpu, cur ? cur->pid : 0);
+			  smp_processor_id(m), cur ? cur->pid : 0);
 	if (!m->mte.storage_enabled)
 		return 0;
 	if (tag_storage_find_block(m, pfn, &block, &r)) {
@@ -264,7 +264,7 @@ out_error:
 		cur->memalloc_isolate = isolate_was;
 	mutex_unlock(&m->mte.tag_blocks_lock);
 	count_vm_events(m, METADATA_RESERVE_FAIL, bs);
-	TRACE(m, "mte:tag_block_reserve_fail", (int)m->this_cpu, -1, 0, pfn, order, "pfn=0x%llx ret=%d",
+	TRACE(m, "mte:tag_block_reserve_fail", (int)smp_processor_id(m), -1, 0, pfn, order, "pfn=0x%llx ret=%d",
 	      (unsigned long long)pfn, ret);
 	return ret;
 }
@@ -289,14 +289,14 @@ void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned 
 			  (unsigned long long)pfn);
 		return;
 	}
-	TRACE(m, "mte:dcache_inval_tags_poc", (int)m->this_cpu, -1, linear_map_va(m, pfn), pfn, order,
+	TRACE(m, "mte:dcache_inval_tags_poc", (int)smp_processor_id(m), -1, linear_map_va(m, pfn), pfn, order,
 	      "pfn=0x%llx pages=%llu start=0x%llx end=0x%llx", (unsigned long long)pfn, 1ULL << order,
 	      (unsigned long long)linear_map_va(m, pfn),
 	      (unsigned long long)(linear_map_va(m, pfn) + (PAGE_SIZE << order)));
 	/* Tags saved for these frames are stale now: erased before any block goes. */
 	for (uint64_t i = 0; i < (1ULL << order); i++)
 		if (tagbuf_erase(&m->mte.tags_by_pfn, pfn + i, NULL))
-			TRACE(m, "mte:erase_page_tags_by_pfn", (int)m->this_cpu, -1, 0, pfn + i, 0,
+			TRACE(m, "mte:erase_page_tags_by_pfn", (int)smp_processor_id(m), -1, 0, pfn + i, 0,
 			      "pfn=0x%llx", (unsigned long long)(pfn + i));
 	block_range(m, r, order, &nblocks, &inc);
 	spin_lock(&m->mte.xa_lock);
@@ -310,7 +310,7 @@ void free_metadata_storage(struct mmsim_machine *m, struct page *page, unsigned 
 		}
 		if (tag_storage_put_block(m, b, r->block_size, inc)) {
 			count_vm_events(m, METADATA_RESERVE_FREE, r->block_size);
-			TRACE(m, "mte:tag_block_free", (int)m->this_cpu, -1, 0, b, 0, "block=0x%llx",
+			TRACE(m, "mte:tag_block_free", (int)smp_processor_id(m), -1, 0, b, 0, "block=0x%llx",
 			      (unsigned long long)b);
 		}
 	}
@@ -349,7 +349,7 @@ void tag_storage_split_folio(struct mmsim_machine *m, struct page *head, unsigne
 			pfn_to_page(m, b)->refcount += after - inc;
 		} else if (tag_storage_put_block(m, b, r->block_size, inc - after)) {
 			count_vm_events(m, METADATA_RESERVE_FREE, r->block_size);
-			TRACE(m, "mte:tag_block_free", (int)m->this_cpu, -1, 0, b, 0, "block=0x%llx",
+			TRACE(m, "mte:tag_block_free", (int)smp_processor_id(m), -1, 0, b, 0, "block=0x%llx",
 			      (unsigned long long)b);
 		}
 	}
@@ -381,7 +381,7 @@ static void migrate_metadata_none_page(struct mmsim_machine *m, struct page *pag
 
 	put_page(m, page);	/* isolation holds its own: migration counts only the mappings' */
 	for (int tries = 0; tries < MIGRATE_TRIES && (err == -MMSIM_EAGAIN || err == -MMSIM_EBUSY); tries++) {
-		TRACE(m, "migrate:mm_migrate_pages_start", (int)m->this_cpu, -1, 0, pfn, 0,
+		TRACE(m, "migrate:mm_migrate_pages_start", (int)smp_processor_id(m), -1, 0, pfn, 0,
 		      "mode=MIGRATE_SYNC reason=metadata_none");
 		err = migrate_page_to_node(m, page, -1, GFP_HIGHUSER_MOVABLE | __GFP_TAGGED);
 	}

@@ -14,7 +14,7 @@
 
 static void trace_flush(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
-	TRACE(mm->machine, "tlb:tlb_flush", (int)mm->machine->this_cpu, -1, start, 0, 0,
+	TRACE(mm->machine, "tlb:tlb_flush", (int)smp_processor_id(mm->machine), -1, start, 0, 0,
 	      "asid=%u start=0x%llx end=0x%llx", mm->asid, (unsigned long long)start,
 	      (unsigned long long)end);
 }
@@ -53,7 +53,7 @@ void flush_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 		if (mm->cpumask & (1ULL << c))
 			for (uint64_t a = start; a < end; a += PAGE_SIZE)
 				tlb_flush_va_asid(&m->cpus[c].tlb, a, mm->asid);
-	m->now += m->costs[COST_TLBI_PAGE] * ((end - start) >> PAGE_SHIFT);
+	charge_ns(m, m->costs[COST_TLBI_PAGE] * ((end - start) >> PAGE_SHIFT));
 	trace_flush(mm, start, end);
 }
 
@@ -109,7 +109,7 @@ void set_pte_at(struct mm_struct *mm, uint64_t addr, pteval_t *ptep, pteval_t pt
 	(void)addr;
 	if (m->mte.supported && pte_valid(pte) && pte_user(pte) && pte_tagged(pte) && !pte_special(pte))
 		mte_sync_tags(m, &pte);
-	*ptep = pte;
+	set_pte(ptep, pte);
 	charge(m, COST_PTE_UPDATE);
 }
 
