@@ -14,8 +14,10 @@
  *               | shared |
  *   0x10001000  +--------+
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -440,6 +442,89 @@ TEST(sched_parallel_threads_and_processes_stress)
 	ASSERT_EQ(mmsim_run_tasks(m), 0);
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(st[i].errors, 0);
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}
+
+/*
+ * The C API driven straight from the caller's own host threads, no
+ * mmsim_run_tasks: once the machine is in parallel mode each call runs as a
+ * body for its length.  Same four tasks and windows as above; each host
+ * thread also faults in a window of fresh pages of its own (the shared
+ * anonymous-fault path) and checks that its process's rss counts them.
+ */
+struct host_thread {
+	struct mmsim_task *t;
+	struct stress st;
+	uint64_t fresh;                 /* a VMA of FRESH pages only this thread touches */
+	int errors;
+};
+#define FRESH 64
+
+static void *host_thread_fn(void *arg)
+{
+	struct host_thread *h = arg;
+	struct mmsim_siginfo si;
+
+	stress_body(h->t, &h->st);
+	for (uint64_t p = 0; p < FRESH; p++) {
+		uint64_t v = h->fresh + p, got = 0;
+
+		if (mmsim_store(h->t, h->fresh + p * PAGE, &v, 8, &si) != MMSIM_ACCESS_OK ||
+		    mmsim_load(h->t, h->fresh + p * PAGE, &got, 8, &si) != MMSIM_ACCESS_OK || got != v)
+			h->errors++;
+	}
+	return NULL;
+}
+
+TEST(sched_host_threads_call_the_api_in_parallel)
+{
+	struct mmsim_machine *m = boot(NULL, 1, 2);
+	struct mmsim_sched_options o = { .mode = MMSIM_SCHED_PARALLEL };
+	struct host_thread h[4];
+	pthread_t host[4];
+	char report[256];
+	int64_t faults0;
+
+	memset(h, 0, sizeof(h));
+	ASSERT_EQ(mmsim_sched_set(m, &o), 0);
+	ASSERT_EQ(mmsim_task_create(m, &h[0].t), 0);
+	ASSERT_EQ(mmsim_task_create(m, &h[2].t), 0);
+	ASSERT_EQ(mmsim_thread_create(h[0].t, &h[1].t), 0);
+	ASSERT_EQ(mmsim_thread_create(h[2].t, &h[3].t), 0);
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(mmsim_task_set_cpu(h[i].t, (unsigned int)i % 2), 0);
+		if (i % 2 == 0)
+			ASSERT_EQ(mmsim_mmap(h[i].t, AREA, 2 * WINDOW * PAGE, RW, ANON, -1, 0), (int64_t)AREA);
+		h[i].fresh = AREA + 0x1000000ULL * (uint64_t)(i + 1);
+		ASSERT_EQ(mmsim_mmap(h[i].t, h[i].fresh, FRESH * PAGE, RW, ANON, -1, 0), (int64_t)h[i].fresh);
+		h[i].st = (struct stress){ .base = AREA + (uint64_t)(i % 2) * WINDOW * PAGE, .seed = 91 + (uint64_t)i };
+	}
+	faults0 = mmsim_vmstat(m, "pgfault");
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(pthread_create(&host[i], NULL, host_thread_fn, &h[i]), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(host[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(h[i].st.errors, 0);
+		EXPECT_EQ(h[i].errors, 0);
+	}
+	/* Every fresh page faulted exactly once, whichever CPU counted it. */
+	EXPECT_GE(mmsim_vmstat(m, "pgfault") - faults0, 4 * FRESH);
+	EXPECT_EQ(mmsim_check(m, report, sizeof(report)), 0);
+	for (int i = 0; i < 4; i += 2) {
+		char status[4096];
+		ssize_t n = mmsim_proc_read(m, h[i].t, "self/status", status, sizeof(status));
+		unsigned long long anon = 0;
+		const char *line;
+
+		ASSERT_GT(n, 0);
+		line = strstr(status, "RssAnon:");
+		ASSERT_TRUE(line != NULL);
+		sscanf(line, "RssAnon: %llu", &anon);
+		/* Both threads' fresh windows are resident in this process. */
+		EXPECT_GE(anon, 2 * FRESH * 4);
+	}
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }

@@ -37,7 +37,7 @@ static const struct daemon daemons[] = {
 
 int mmsim_run_daemon(struct mmsim_machine *m, const char *name)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(m, NULL, false);
 	if (!m || !name)
 		return seterr(-MMSIM_EINVAL, "mmsim_run_daemon: %s is NULL", m ? "name" : "machine");
 	for (unsigned int i = 0; i < NR_DAEMONS; i++) {
@@ -58,9 +58,9 @@ int mmsim_run_daemon(struct mmsim_machine *m, const char *name)
 /* Let ns of simulated time pass, running each daemon as its period comes due. */
 int mmsim_advance(struct mmsim_machine *m, uint64_t ns)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	uint64_t end;
 
-	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_advance: machine is NULL");
 	end = m->now + ns;

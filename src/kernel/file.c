@@ -102,12 +102,12 @@ static int fd_install_lowest(struct mmsim_task *t, struct file *f)
 
 int mmsim_memfd_create(struct mmsim_task *t, const char *name, unsigned int flags)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	const unsigned int known = MMSIM_MFD_CLOEXEC | MMSIM_MFD_ALLOW_SEALING | MMSIM_MFD_HUGETLB |
 				   MMSIM_MFD_NOEXEC_SEAL | MMSIM_MFD_EXEC;
 	struct file *f;
 	int err, fd;
 
-	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	if (!name)
@@ -153,10 +153,10 @@ static int memfd_get(struct mmsim_task *t, int fd, const char *who, struct file 
 
 int mmsim_ftruncate(struct mmsim_task *t, int fd, uint64_t len)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	struct file *f;
 	int err;
 
-	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	if ((err = memfd_get(t, fd, "ftruncate", &f)))
@@ -169,11 +169,11 @@ int mmsim_ftruncate(struct mmsim_task *t, int fd, uint64_t len)
 
 int mmsim_fallocate(struct mmsim_task *t, int fd, int mode, uint64_t off, uint64_t len)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	const int known = MMSIM_FALLOC_FL_KEEP_SIZE | MMSIM_FALLOC_FL_PUNCH_HOLE;
 	struct file *f;
 	int err;
 
-	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	if ((err = memfd_get(t, fd, "fallocate", &f)))
@@ -214,10 +214,10 @@ int mmsim_fallocate(struct mmsim_task *t, int fd, int mode, uint64_t off, uint64
 
 int mmsim_close(struct mmsim_task *t, int fd)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	struct file *f;
 	int err;
 
-	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	f = fget(t, fd);
@@ -231,7 +231,7 @@ int mmsim_close(struct mmsim_task *t, int fd)
 /* userfaultfd arrives with its own work item; until then, Linux's ENOSYS. */
 int mmsim_userfaultfd(struct mmsim_task *t, int flags)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	(void)t;
 	(void)flags;
 	return seterr(-MMSIM_ENOSYS, "userfaultfd: not built yet");
@@ -239,7 +239,7 @@ int mmsim_userfaultfd(struct mmsim_task *t, int flags)
 
 int mmsim_ioctl(struct mmsim_task *t, int fd, unsigned long request, void *arg)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	(void)arg;
 	(void)request;
 	if (t && fget(t, fd) == NULL)
@@ -249,7 +249,7 @@ int mmsim_ioctl(struct mmsim_task *t, int fd, unsigned long request, void *arg)
 
 int64_t mmsim_read(struct mmsim_task *t, int fd, void *buf, uint64_t len)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	(void)buf;
 	(void)len;
 	if (t && fget(t, fd) == NULL)

@@ -570,7 +570,7 @@ void mmsim_machine_destroy(struct mmsim_machine *m)
 
 uint64_t mmsim_now(struct mmsim_machine *m)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(m, NULL, false);
 	return m ? m->now : 0;
 }
 
@@ -591,7 +591,7 @@ const char *mmsim_default_dts(void)
 
 int mmsim_cost_set(struct mmsim_machine *m, const char *name, uint64_t ns)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(m, NULL, false);
 	if (!m || !name)
 		return seterr(-MMSIM_EINVAL, "mmsim_cost_set: %s is NULL", m ? "name" : "machine");
 	for (int i = 0; i < NR_COST_ITEMS; i++)
@@ -604,6 +604,7 @@ int mmsim_cost_set(struct mmsim_machine *m, const char *name, uint64_t ns)
 
 ssize_t mmsim_cost_list(struct mmsim_machine *m, char *buf, size_t len)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	static const char *const help[NR_COST_ITEMS] = {
 #define X_HELP(e, n, d, h) [e] = h,
 		COST_ITEMS(X_HELP)
@@ -611,7 +612,6 @@ ssize_t mmsim_cost_list(struct mmsim_machine *m, char *buf, size_t len)
 	};
 	size_t off = 0;
 
-	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_cost_list: machine is NULL");
 	for (int i = 0; i < NR_COST_ITEMS; i++) {

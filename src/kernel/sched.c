@@ -284,6 +284,13 @@ int mmsim_sched_set(struct mmsim_machine *m, const struct mmsim_sched_options *o
 	if (o->pct_depth > 8)
 		return seterr(-MMSIM_EINVAL, "mmsim_sched_set: pct_depth %u is above 8", o->pct_depth);
 	m->sched->opt = *o;
+	{
+		struct list_head *pos;
+
+		/* The TLB fast path is for plain calls only (task_update_fastpath). */
+		list_for_each(pos, &m->tasks)
+			task_update_fastpath(list_entry(pos, struct mmsim_task, tasks_node));
+	}
 	if (!m->sched->opt.pct_depth)
 		m->sched->opt.pct_depth = 3;
 	if (!m->sched->opt.max_steps)
@@ -372,7 +379,8 @@ void sched_lock_acquired(struct sched_thread *me, const void *lock, const char *
 		me->held_name[me->nr_held] = name;
 	}
 	me->nr_held++;
-	trace_json_sched(me->sched->m, "lock", me->task->pid, (int)me->task->cpu, name);
+	if (me->task)	/* a host thread's machine-wide call has none */
+		trace_json_sched(me->sched->m, "lock", me->task->pid, (int)me->task->cpu, name);
 }
 
 void sched_lock_released(struct sched_thread *me, const void *lock)
@@ -604,6 +612,63 @@ static void par_unhold(struct sched_thread *me)
 		cpu_run_unlock(me->held_cpu);
 		me->held_cpu = NULL;
 	}
+}
+
+/*
+ * A host thread's API call on a machine in parallel mode: the thread runs
+ * it as a body (host_body) for the call's length; calls the call makes
+ * nest (host_depth).
+ */
+static _Thread_local struct sched_thread host_body;
+static _Thread_local int host_depth;
+
+unsigned int sched_run_locks_held_by_caller(void)
+{
+	struct sched_thread *me = sched_current;
+
+	return me && me->exclusive && me->sched->opt.mode == MMSIM_SCHED_PARALLEL;
+}
+
+bool sched_parallel(struct mmsim_machine *m)
+{
+	return m && m->sched && m->sched->opt.mode == MMSIM_SCHED_PARALLEL;
+}
+
+struct kernel_entry kernel_enter(struct mmsim_machine *m, struct mmsim_task *t, bool shared)
+{
+	struct sched_thread *me = sched_current;
+
+	if (me == &host_body) {
+		host_depth++;
+		if (!shared)
+			kernel_exclusive();
+		return (struct kernel_entry){ .host = true };
+	}
+	if (me) {
+		if (!shared)
+			kernel_exclusive();
+		return (struct kernel_entry){ .host = false };
+	}
+	if (!sched_parallel(m) || m->dying)
+		return (struct kernel_entry){ .host = false };
+	memset(&host_body, 0, sizeof(host_body));
+	host_body.sched = m->sched;
+	host_body.task = t;
+	host_body.id = -1;
+	host_body.exclusive = !shared || !t;
+	sched_current = &host_body;
+	host_depth = 1;
+	par_hold(&host_body, t, t ? t->cpu : 0);
+	return (struct kernel_entry){ .host = true };
+}
+
+void kernel_exit(struct kernel_entry *e)
+{
+	if (!e->host || --host_depth)
+		return;
+	/* A lock still held is the checker's to report (locks held between calls). */
+	par_unhold(&host_body);
+	sched_current = NULL;
 }
 
 /* Give the CPUs up and take them back in the same mode: others may run meanwhile. */

@@ -78,6 +78,28 @@ static inline void kernel_shared(void)
 }
 
 /*
+ * Entering the kernel from the public API.  A body (or a plain call) goes
+ * on as it is, exclusive unless shared is asked for.  A host thread that
+ * is not a body, calling the API on a machine in parallel mode, runs the
+ * call as a body of its own for as long as the call lasts - holding its
+ * task's CPU (shared) or the whole machine - and lets go when the call
+ * returns: KERNEL_ENTRY does both ends, whatever return the call takes.
+ */
+struct kernel_entry {
+	bool host;                      /* this call made the host thread a body   */
+};
+struct kernel_entry kernel_enter(struct mmsim_machine *m, struct mmsim_task *t, bool shared);
+void kernel_exit(struct kernel_entry *e);
+#define KERNEL_ENTRY(m, t, shared) \
+	struct kernel_entry kentry_ __attribute__((cleanup(kernel_exit), unused)) = kernel_enter(m, t, shared)
+
+/* How many times the caller holds each CPU's run lock (1 when it holds the machine). */
+unsigned int sched_run_locks_held_by_caller(void);
+
+/* Is m in parallel mode (its accesses then never take the TLB fast path)? */
+bool sched_parallel(struct mmsim_machine *m);
+
+/*
  * The current task sleeps in the kernel (a migration entry, a userfaultfd):
  * it runs again once another task made progress.  Returns false when no
  * other task can (nothing would ever wake it: the run is a deadlock).

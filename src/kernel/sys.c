@@ -9,10 +9,10 @@
 
 int mmsim_prctl(struct mmsim_task *t, int option, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	const uint64_t valid = MMSIM_PR_TAGGED_ADDR_ENABLE | MMSIM_PR_MTE_TCF_MASK | MMSIM_PR_MTE_TAG_MASK;
 	int err;
 
-	kernel_exclusive();
 	if ((err = syscall_enter(t)))
 		return err;
 	switch (option) {

@@ -30,7 +30,8 @@ static struct mmsim_task *task_alloc(struct mmsim_machine *m)
 void task_update_fastpath(struct mmsim_task *t)
 {
 	t->tlb = &t->machine->cpus[t->cpu].tlb;
-	t->asid = t->mm && !t->killed ? t->mm->asid : 0;
+	/* In parallel mode every access enters as a body: another CPU may be shooting the TLB down. */
+	t->asid = t->mm && !t->killed && !sched_parallel(t->machine) ? t->mm->asid : 0;
 }
 
 static void task_release(struct mmsim_task *t)
@@ -87,9 +88,9 @@ struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid)
 
 int mmsim_task_create(struct mmsim_machine *m, struct mmsim_task **out)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	struct mmsim_task *t;
 
-	kernel_exclusive();
 	if (!m || !out)
 		return seterr(-MMSIM_EINVAL, "mmsim_task_create: %s is NULL", m ? "out" : "machine");
 	t = task_alloc(m);
@@ -119,10 +120,10 @@ static void task_inherit(struct mmsim_task *n, const struct mmsim_task *t)
 
 int mmsim_thread_create(struct mmsim_task *t, struct mmsim_task **thread)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	struct mmsim_task *n;
 	int err;
 
-	kernel_exclusive();
 	if ((err = task_check_alive(t)))
 		return err;
 	if (!thread)
@@ -144,10 +145,10 @@ int mmsim_thread_create(struct mmsim_task *t, struct mmsim_task **thread)
 /* fork(): a new process with a copy-on-write copy of t's address space. */
 int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 {
+	KERNEL_ENTRY(parent ? parent->machine : NULL, parent, false);
 	struct mmsim_task *c;
 	int err;
 
-	kernel_exclusive();
 	if ((err = syscall_enter(parent)))
 		return err;
 	if (!child)
@@ -173,7 +174,7 @@ int mmsim_fork(struct mmsim_task *parent, struct mmsim_task **child)
 
 int mmsim_task_set_cpu(struct mmsim_task *t, unsigned int cpu)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	if (!t)
 		return seterr(-MMSIM_EINVAL, "mmsim_task_set_cpu: task is NULL");
 	if (cpu >= t->machine->nr_cpus)
@@ -186,7 +187,7 @@ int mmsim_task_set_cpu(struct mmsim_task *t, unsigned int cpu)
 
 void mmsim_task_exit(struct mmsim_task *t)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	if (!t)
 		return;
 	/* A task whose body is queued or running exits when the body returns. */
@@ -249,9 +250,9 @@ void task_free_all(struct mmsim_machine *m)
  */
 int mmsim_kill(struct mmsim_task *t, int sig)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	int err;
 
-	kernel_exclusive();
 	if ((err = task_check_alive(t)))
 		return err;
 	if (sig != MMSIM_SIGKILL)

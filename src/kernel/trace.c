@@ -13,9 +13,9 @@
 int mmsim_trace_subscribe(struct mmsim_machine *m, const char *pattern,
 			  mmsim_trace_fn fn, void *ctx)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	struct trace_sub *subs;
 
-	kernel_exclusive();
 	if (!m || !pattern || !fn)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_subscribe: %s is NULL",
 			      !m ? "machine" : !pattern ? "pattern" : "fn");
@@ -35,9 +35,9 @@ int mmsim_trace_subscribe(struct mmsim_machine *m, const char *pattern,
 
 int mmsim_trace_unsubscribe(struct mmsim_machine *m, mmsim_trace_fn fn, void *ctx)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	int j = 0;
 
-	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_unsubscribe: machine is NULL");
 	for (int i = 0; i < m->nr_subs; i++)

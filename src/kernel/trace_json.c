@@ -184,10 +184,10 @@ void trace_json_close(struct mmsim_machine *m)
 
 int mmsim_trace_file(struct mmsim_machine *m, const char *path)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	struct trace_json *tj;
 	int err;
 
-	kernel_exclusive();
 	if (!m || !path)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_file: %s is NULL", !m ? "machine" : "path");
 	trace_json_close(m);
@@ -212,7 +212,7 @@ int mmsim_trace_file(struct mmsim_machine *m, const char *path)
 
 int mmsim_trace_file_close(struct mmsim_machine *m)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(m, NULL, false);
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_trace_file_close: machine is NULL");
 	trace_json_close(m);

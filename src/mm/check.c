@@ -712,7 +712,7 @@ static void check_locks(struct checker *c)
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		const struct cpu *cp = &m->cpus[cpu];
 
-		if (cp->run_next != cp->run_serving)
+		if (cp->run_next - cp->run_serving != sched_run_locks_held_by_caller())
 			problem(c, "cpu %u: its run lock is held between calls", cpu);
 		if (cp->diff.clock)
 			problem(c, "cpu %u: %llu ns of its clock not folded into the machine's", cpu,
@@ -741,10 +741,10 @@ static void check_locks(struct checker *c)
 
 int mmsim_check(struct mmsim_machine *m, char *report, size_t len)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	struct checker c = { .m = m, .out = report, .len = len };
 	struct list_head *pos;
 
-	kernel_exclusive();
 	if (!m)
 		return seterr(-MMSIM_EINVAL, "mmsim_check: machine is NULL");
 	c.idle = !sched_in_run(m);

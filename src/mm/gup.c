@@ -73,7 +73,7 @@ static struct page *gup_one(struct mmsim_task *t, uint64_t addr, bool write, int
 
 void mmsim_unpin(struct mmsim_pin *pin)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(pin ? pin->machine : NULL, NULL, false);
 	if (!pin)
 		return;
 	for (uint64_t i = 0; i < pin->nr; i++) {
@@ -89,13 +89,13 @@ void mmsim_unpin(struct mmsim_pin *pin)
 int mmsim_pin(struct mmsim_task *t, uint64_t addr, uint64_t len, unsigned int flags,
 	      struct mmsim_pin **out)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	const unsigned int known = MMSIM_FOLL_WRITE | MMSIM_FOLL_LONGTERM | MMSIM_FOLL_PIN |
 				   MMSIM_FOLL_FORCE | MMSIM_FOLL_GET;
 	uint64_t start, end;
 	struct mmsim_pin *pin;
 	int err;
 
-	kernel_exclusive();
 	if ((err = task_check_alive(t)))
 		return err;
 	if (!out)
@@ -144,7 +144,7 @@ int mmsim_pin(struct mmsim_task *t, uint64_t addr, uint64_t len, unsigned int fl
 
 int mmsim_pin_read(struct mmsim_pin *pin, uint64_t off, void *dst, uint64_t len)
 {
-	kernel_exclusive();
+	KERNEL_ENTRY(pin ? pin->machine : NULL, NULL, false);
 	if (!pin || (!dst && len))
 		return seterr(-MMSIM_EINVAL, "mmsim_pin_read: %s is NULL", pin ? "dst" : "pin");
 	if (off > pin->len || len > pin->len - off)

@@ -323,6 +323,7 @@ static bool madvise_need_mmap_write(int advice)
 /* mmsim_madvise - madvise(2), under mmap_lock for read or write by advice. */
 int mmsim_madvise(struct mmsim_task *t, uint64_t start, uint64_t len_in, int advice)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	bool write = madvise_need_mmap_write(advice);
 	int ret;
 

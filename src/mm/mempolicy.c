@@ -121,6 +121,7 @@ static int check_policy(int mode, uint64_t mask, const char *who)
 
 int mmsim_set_mempolicy(struct mmsim_task *t, int mode, const uint64_t *nodemask, uint64_t maxnode)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	uint64_t mask;
 	int err, flags = mode & MPOL_MODE_FLAGS;
 
@@ -225,6 +226,7 @@ static int do_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode,
 int mmsim_mbind(struct mmsim_task *t, uint64_t addr, uint64_t len, int mode, const uint64_t *nodemask,
 		uint64_t maxnode, unsigned int flags)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	int ret;
 
 	if (task_check_alive(t) || !t->mm)

@@ -250,6 +250,7 @@ static struct page *follow_page_dump(struct mmsim_task *t, uint64_t addr, int *e
 int64_t mmsim_move_pages(struct mmsim_task *t, uint64_t count, const uint64_t *pages,
 			 const int *nodes, int *status, int flags)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	struct mmsim_machine *m;
 	int64_t not_moved = 0;
 	int err;

@@ -81,7 +81,8 @@ int vma_index(struct mm_struct *mm, uint64_t addr)
  */
 struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr)
 {
-	struct vm_area_struct *v = mm->vmacache;
+	/* Threads of mm look VMAs up at once (faults under per-VMA locks): the cache word is shared. */
+	struct vm_area_struct *v = __atomic_load_n(&mm->vmacache, __ATOMIC_RELAXED);
 	int i;
 
 	/* A hit needs containment: a VMA below it could also end above addr. */
@@ -91,7 +92,7 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr)
 	if (i == mm->nr_vmas)
 		return NULL;
 	v = mm->vmas[i];
-	mm->vmacache = v;
+	__atomic_store_n(&mm->vmacache, v, __ATOMIC_RELAXED);
 	return v;
 }
 
@@ -892,6 +893,7 @@ static int64_t ksys_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int 
 int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
 		   int fd, uint64_t off)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	bool populate = false;
 	int64_t ret;
 
@@ -911,6 +913,7 @@ int64_t mmsim_mmap(struct mmsim_task *t, uint64_t addr, uint64_t len, int prot, 
 /* mmsim_munmap - munmap(2): do_munmap on the untagged address. */
 int mmsim_munmap(struct mmsim_task *t, uint64_t addr, uint64_t len)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	int err;
 
 	err = syscall_enter(t);

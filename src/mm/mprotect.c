@@ -286,6 +286,7 @@ static int do_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int p
 /* mmsim_mprotect - mprotect(2), under mmap_lock for write. */
 int mmsim_mprotect(struct mmsim_task *t, uint64_t start, uint64_t len, int prot)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	int ret;
 
 	if (task_check_alive(t) || !t->mm)

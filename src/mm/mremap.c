@@ -342,6 +342,7 @@ static int64_t do_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, u
 int64_t mmsim_mremap(struct mmsim_task *t, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 		     uint64_t new_addr)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	int64_t ret;
 
 	if (task_check_alive(t) || !t->mm)

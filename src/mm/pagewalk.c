@@ -33,7 +33,7 @@ void pgtable_free(struct mm_struct *mm, uint64_t pfn)
 	p->flags &= ~PG_table;
 	p->mapping = 0;		/* the lock shared these words */
 	p->index = 0;
-	mm->pgtables_bytes -= PAGE_SIZE;
+	__atomic_fetch_sub(&mm->pgtables_bytes, PAGE_SIZE, __ATOMIC_RELAXED);
 	mod_node_page_state(&m->nodes[p->nid], NR_PAGETABLE, -1);
 	__free_pages(m, p, 0);
 }

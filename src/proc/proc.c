@@ -254,11 +254,11 @@ static int proc_build(struct mmsim_machine *m, struct mmsim_task *t, const char 
 ssize_t mmsim_proc_read(struct mmsim_machine *m, struct mmsim_task *t, const char *path,
 			char *buf, size_t len)
 {
+	KERNEL_ENTRY(m, t, false);
 	const char *p = proc_path(m, t, path);
 	struct seqbuf s;
 	int err;
 
-	kernel_exclusive();
 	if (!p)
 		return -EINVAL;
 	/* The binary files from their start: whole entries only, no NUL. */
@@ -278,12 +278,12 @@ ssize_t mmsim_proc_read(struct mmsim_machine *m, struct mmsim_task *t, const cha
 ssize_t mmsim_proc_pread(struct mmsim_machine *m, struct mmsim_task *t, const char *path,
 			 void *buf, size_t len, uint64_t off)
 {
+	KERNEL_ENTRY(m, t, false);
 	const char *p = proc_path(m, t, path);
 	struct seqbuf s;
 	size_t n;
 	int err;
 
-	kernel_exclusive();
 	if (!p)
 		return -EINVAL;
 	if (proc_is_kpage_file(p))
@@ -310,9 +310,9 @@ ssize_t mmsim_proc_pread(struct mmsim_machine *m, struct mmsim_task *t, const ch
 
 int64_t mmsim_vmstat(struct mmsim_machine *m, const char *name)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	uint64_t val;
 
-	kernel_exclusive();
 	if (!m || !name)
 		return seterr(-EINVAL, "vmstat: %s", !m ? "no machine" : "no counter name");
 	if (!proc_vmstat_lookup(m, name, &val))

@@ -146,10 +146,10 @@ static bool parse_int(const char *val, long *out)
 
 int mmsim_sysctl_write(struct mmsim_machine *m, const char *name, const char *val)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	const struct sysctl_int *sc;
 	long v;
 
-	kernel_exclusive();
 	if (!m || !name || !val)
 		return seterr(-EINVAL, "sysctl_write: %s", !m ? "no machine" :
 			      !name ? "no name" : "no value");
@@ -168,10 +168,10 @@ int mmsim_sysctl_write(struct mmsim_machine *m, const char *name, const char *va
 
 ssize_t mmsim_sysctl_read(struct mmsim_machine *m, const char *name, char *buf, size_t len)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	const struct sysctl_int *sc;
 	struct seqbuf s;
 
-	kernel_exclusive();
 	if (!m || !name)
 		return seterr(-EINVAL, "sysctl_read: %s", !m ? "no machine" : "no name");
 	sc = find_sysctl(name);
@@ -237,11 +237,11 @@ static int choice_index(const struct sysfs_choice *c, int i)
 
 int mmsim_sysfs_write(struct mmsim_machine *m, const char *path, const char *val)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	const char *p;
 	size_t i;
 	int k;
 
-	kernel_exclusive();
 	if (!m || !path || !val)
 		return seterr(-EINVAL, "sysfs_write: %s", !m ? "no machine" :
 			      !path ? "no path" : "no value");
@@ -281,12 +281,12 @@ int mmsim_sysfs_write(struct mmsim_machine *m, const char *path, const char *val
 
 ssize_t mmsim_sysfs_read(struct mmsim_machine *m, const char *path, char *buf, size_t len)
 {
+	KERNEL_ENTRY(m, NULL, false);
 	struct seqbuf s;
 	const char *p;
 	size_t i;
 	int k;
 
-	kernel_exclusive();
 	if (!m || !path)
 		return seterr(-EINVAL, "sysfs_read: %s", !m ? "no machine" : "no path");
 	p = sysfs_norm(path);

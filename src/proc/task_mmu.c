@@ -681,11 +681,11 @@ static uint64_t pte_pagemap_entry(struct mmsim_machine *m, pteval_t pte)
 
 int mmsim_pagemap(struct mmsim_task *t, uint64_t vaddr, uint64_t *entry)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	struct mm_struct *mm;
 	struct walk_res r;
 	uint64_t addr;
 
-	kernel_exclusive();
 	if (!t || !entry)
 		return seterr(-EINVAL, "pagemap: %s", !t ? "no task" : "no entry pointer");
 	*entry = 0;

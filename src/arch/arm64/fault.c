@@ -363,7 +363,8 @@ static inline __attribute__((always_inline)) uint8_t *access_fast(struct mmsim_t
 	uint64_t va = untag(addr);
 	struct tlb_entry *e = tlb_slot(t->tlb, va);
 
-	if (e->key != tlb_key(va, t->asid) || (e->perm & (need | TLB_TAGGED)) != need ||
+	/* ASID 0 (killed, or a machine in parallel mode): do not even look. */
+	if (!t->asid || e->key != tlb_key(va, t->asid) || (e->perm & (need | TLB_TAGGED)) != need ||
 	    len > PAGE_SIZE - (va & ~PAGE_MASK))
 		return NULL;
 	t->machine->now += t->machine->costs[COST_TLB_HIT];
@@ -377,6 +378,7 @@ static inline __attribute__((always_inline)) uint8_t *access_fast(struct mmsim_t
 static __attribute__((noinline)) int load_slow(struct mmsim_task *t, uint64_t addr, void *dst,
 					       uint64_t len, struct mmsim_siginfo *si)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, true);
 	int err = check_access_args(t, dst, addr, len, "mmsim_load");
 
 	return err ? err : access_slow(t, ACCESS_LOAD, addr, dst, 0, len, si);
@@ -385,6 +387,7 @@ static __attribute__((noinline)) int load_slow(struct mmsim_task *t, uint64_t ad
 static __attribute__((noinline)) int store_slow(struct mmsim_task *t, uint64_t addr, const void *src,
 						uint64_t len, struct mmsim_siginfo *si)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, true);
 	int err = check_access_args(t, src, addr, len, "mmsim_store");
 
 	return err ? err : access_slow(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
@@ -455,6 +458,7 @@ int mmsim_fill(struct mmsim_task *t, uint64_t addr, int byte, uint64_t len, stru
 
 	if (sched_current)
 		return access_in_run(t, ACCESS_FILL, addr, NULL, byte, len, si);
+	KERNEL_ENTRY(t ? t->machine : NULL, t, true);
 	if ((err = check_access_args(t, &dummy, addr, len, "mmsim_fill")))
 		return err;
 	return access_slow(t, ACCESS_FILL, addr, NULL, byte, len, si);
@@ -463,6 +467,7 @@ int mmsim_fill(struct mmsim_task *t, uint64_t addr, int byte, uint64_t len, stru
 /* Retry the access the task slept in; the range must have been resolved. */
 int mmsim_task_resume(struct mmsim_task *t, struct mmsim_siginfo *si)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	int err;
 
 	if ((err = task_check_alive(t)))
@@ -495,12 +500,12 @@ int mmsim_task_resume(struct mmsim_task *t, struct mmsim_siginfo *si)
  */
 int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len, struct mmsim_siginfo *si)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	static const uint8_t dummy;
 	uint64_t va = untag(tagged_addr), end;
 	unsigned int tag = (unsigned int)(tagged_addr >> MTE_TAG_SHIFT) & 0xf;
 	int err;
 
-	kernel_exclusive();
 	if ((err = check_access_args(t, &dummy, tagged_addr, len, "mmsim_set_tag")))
 		return err;
 	if (mte_deliver_async(t, si))
@@ -536,12 +541,12 @@ int mmsim_set_tag(struct mmsim_task *t, uint64_t tagged_addr, uint64_t len, stru
 /* mmsim_get_tag - LDG: the allocation tag of the granule at addr (0 if untagged memory). */
 int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag, struct mmsim_siginfo *si)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	enum fault_result res = FAULT_FIXED;
 	struct tlb_entry *e;
 	uint64_t va = untag(addr);
 	int err;
 
-	kernel_exclusive();
 	if ((err = check_access_args(t, tag, addr, 1, "mmsim_get_tag")))
 		return err;
 	if (mte_deliver_async(t, si))
@@ -569,6 +574,7 @@ int mmsim_get_tag(struct mmsim_task *t, uint64_t addr, unsigned int *tag, struct
  */
 int mmsim_irg(struct mmsim_task *t, uint64_t addr, uint64_t exclude, uint64_t *tagged)
 {
+	KERNEL_ENTRY(t ? t->machine : NULL, t, false);
 	uint64_t include;
 	unsigned int n, pick;
 	int err;

@@ -26,10 +26,12 @@ typedef uint64_t pteval_t;
 /*
  * Reading and writing a descriptor whole (Linux's READ_ONCE/WRITE_ONCE in
  * ptep_get and set_pte): in parallel mode the MMU of another CPU, or a
- * fault there, may read an entry while it is written under its lock.
+ * fault there, may read an entry while it is written under its lock.  The
+ * write publishes what it points to (a zeroed table, a filled page) the
+ * way pmd_install's smp_wmb() and the walker's ordering do.
  */
-static inline pteval_t ptep_get(const pteval_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void set_pte(pteval_t *p, pteval_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static inline pteval_t ptep_get(const pteval_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void set_pte(pteval_t *p, pteval_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1ULL << PAGE_SHIFT)
