@@ -208,9 +208,12 @@ int mmsim_trace_unsubscribe(struct mmsim_machine *m, mmsim_trace_fn fn, void *ct
  * -ELOOP after max_steps points (a livelock); mmsim_strerror_last() says
  * which tasks waited for what.
  *
- * Parallel mode: each body runs on its own host thread, all at once.  The
- * API may also be called from the caller's own host threads (one task per
- * host thread) once the machine is in parallel mode.
+ * Parallel mode: each body runs on its own host thread, all at once, and
+ * bodies on different CPUs run kernel code at the same time.  The API may
+ * also be called from the caller's own host threads (one task per host
+ * thread) once the machine is in parallel mode: each call then runs as a
+ * body for as long as it lasts.  In parallel mode no access takes the
+ * TLB-hit fast path.
  */
 enum { MMSIM_SCHED_DETERMINISTIC = 0, MMSIM_SCHED_PARALLEL = 1 };
 enum { MMSIM_SCHED_RANDOM = 0, MMSIM_SCHED_PCT = 1 };
