@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "kernel/locking.h"
+#include "mm/internal.h"
 
 #define ADDR   0x10000000ULL
 #define RW     (MMSIM_PROT_READ | MMSIM_PROT_WRITE)
@@ -279,6 +280,69 @@ TEST(sched_store_during_migration_sleeps_and_lands)
 	}
 	/* Some schedule put a store inside the migration window. */
 	EXPECT_GT(slept, 0);
+}
+
+/* ------------------------------------ kernel paths that run side by side */
+
+/*
+ * These tests come from exploring the races of spec §5.6
+ * (tests/test_races_explored.c) with the fixes on: kernel paths that were
+ * right one at a time and wrong side by side.
+ */
+
+struct contig {
+	struct mmsim_machine *m;
+	uint64_t pfn;           /* the frame to claim or evacuate */
+	int mt;                 /* its pageblock's type           */
+	struct page *page;      /* the page to free or migrate    */
+	int ret;
+};
+
+/* alloc_contig_range of one frame, as a reservation does, then give it back. */
+static void contig_body(struct mmsim_task *t, void *arg)
+{
+	struct contig *c = arg;
+
+	(void)t;
+	c->ret = alloc_contig_range(c->m, c->pfn, c->pfn + 1, c->mt);
+	if (!c->ret)
+		free_contig_range(c->m, c->pfn, 1);
+}
+
+static void free_body(struct mmsim_task *t, void *arg)
+{
+	struct contig *c = arg;
+
+	(void)t;
+	__free_pages(c->m, c->page, 0);
+}
+
+/*
+ * One CPU frees a page of a tag-storage pageblock while the other claims
+ * another frame of it with alloc_contig_range, which makes the pageblock
+ * MIGRATE_ISOLATE meanwhile.  The free waits for zone->lock, and must put
+ * the page on the list of the type the pageblock has then, not the one it
+ * had before: otherwise the lists and their counters part ways (I5).
+ */
+TEST(sched_free_while_pageblock_isolated_keeps_free_lists)
+{
+	for (uint64_t seed = 1; seed <= 100; seed++) {
+		struct mmsim_machine *m = boot(NULL, 1, 2);
+		struct mmsim_task *k = task(m, 0), *f = task(m, 1);
+		uint64_t tag = m->mte.regions[0].tag_start + 0x100;
+		struct contig claim = { .m = m, .pfn = tag, .mt = MIGRATE_METADATA };
+
+		ASSERT_EQ(alloc_contig_range(m, tag + 1, tag + 2, MIGRATE_METADATA), 0);
+		claim.page = pfn_to_page(m, tag + 1);
+		set_seed(m, seed, seed & 1 ? MMSIM_SCHED_RANDOM : MMSIM_SCHED_PCT);
+		ASSERT_EQ(mmsim_spawn(k, contig_body, &claim), 0);
+		ASSERT_EQ(mmsim_spawn(f, free_body, &claim), 0);
+		ASSERT_EQ(mmsim_run_tasks(m), 0);
+		EXPECT_EQ(claim.ret, 0);
+		EXPECT_EQ(get_pageblock_migratetype(m, tag), MIGRATE_METADATA);
+		ASSERT_CONSISTENT(m);
+		mmsim_machine_destroy(m);
+	}
 }
 
 /* --------------------------------------------------- deadlock reported */

@@ -139,12 +139,17 @@ merged:
 	add_to_free_list(z, pfn_to_page(m, pfn), order, mt, tail);
 }
 
-/* Free one buddy block under zone->lock. */
-static void __free_one_page(struct mmsim_machine *m, struct zone *z, uint64_t pfn,
-			    unsigned int order, int mt)
+/*
+ * Free one buddy block under zone->lock, onto the list of its pageblock's
+ * type as it is under the lock: read before, it may have changed while
+ * this task waited for the lock (alloc_contig_range isolating the
+ * pageblock on another CPU), which is why Linux's free_one_page reads it
+ * again there.
+ */
+static void __free_one_page(struct mmsim_machine *m, struct zone *z, uint64_t pfn, unsigned int order)
 {
 	spin_lock(&z->lock);
-	__free_one_page_to(m, z, pfn, order, mt, false);
+	__free_one_page_to(m, z, pfn, order, get_pageblock_migratetype(m, pfn), false);
 	spin_unlock(&z->lock);
 }
 
@@ -293,7 +298,7 @@ void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt)
 		p->refcount = 0;
 	}
 	set_pageblock_migratetype(m, pfn, mt);
-	__free_one_page(m, z, pfn, pageblock_order, mt);
+	__free_one_page(m, z, pfn, pageblock_order);
 	z->managed_pages += pageblock_nr_pages;
 	m->totalram_pages += pageblock_nr_pages;
 }
@@ -468,7 +473,7 @@ static void free_pcppages_bulk(struct mmsim_machine *m, struct zone *z, struct p
 			p->flags &= ~PG_pcp;
 			pcp->count--;
 			count--;
-			__free_one_page(m, z, pfn, 0, get_pageblock_migratetype(m, pfn));
+			__free_one_page(m, z, pfn, 0);
 		}
 		mt = (mt + 1) % MIGRATE_PCPTYPES;
 	}
@@ -1057,7 +1062,7 @@ void free_unref_page(struct mmsim_machine *m, struct page *p)
 	if (mt == MIGRATE_CMA) {
 		mt = MIGRATE_MOVABLE;
 	} else if (mt >= MIGRATE_PCPTYPES) {
-		__free_one_page(m, z, pfn, 0, mt);
+		__free_one_page(m, z, pfn, 0);
 		return;
 	}
 	pcp = &z->pcp[smp_processor_id(m)];
@@ -1081,7 +1086,7 @@ static void free_the_page(struct mmsim_machine *m, struct page *p, unsigned int 
 	}
 	if (!free_pages_prepare(m, p, order))
 		return;
-	__free_one_page(m, page_zone(m, p), pfn, order, get_pageblock_migratetype(m, pfn));
+	__free_one_page(m, page_zone(m, p), pfn, order);
 }
 
 void __free_pages(struct mmsim_machine *m, struct page *p, unsigned int order)
@@ -1204,7 +1209,7 @@ static void free_boot_range(struct mmsim_machine *m, uint64_t start, uint64_t en
 
 		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > end))
 			order--;
-		__free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn));
+		__free_one_page(m, z, pfn, order);
 		z->managed_pages += 1ULL << order;
 		m->totalram_pages += 1ULL << order;
 		pfn += 1ULL << order;

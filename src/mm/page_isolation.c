@@ -20,13 +20,17 @@
 
 #define CONTIG_RETRIES 5
 
+/* Retype the pageblocks of [start, end) under zone->lock, as set_migratetype_isolate does. */
 static void set_range_migratetype(struct mmsim_machine *m, uint64_t start, uint64_t end,
 				  const uint8_t *old, int mt)
 {
 	uint64_t first = start & ~(pageblock_nr_pages - 1);
+	struct zone *z = page_zone(m, pfn_to_page(m, start));
 
+	spin_lock(&z->lock);
 	for (uint64_t pb = first, i = 0; pb < end; pb += pageblock_nr_pages, i++)
 		move_freepages_block(m, pb, old ? old[i] : mt);
+	spin_unlock(&z->lock);
 }
 
 /* Migrate one in-use page out of the isolated range; 0, -EAGAIN or -EBUSY. */
