@@ -290,6 +290,14 @@ TEST(sched_store_during_migration_sleeps_and_lands)
  * right one at a time and wrong side by side.
  */
 
+static uint64_t pfn_at(struct mmsim_task *t, uint64_t addr)
+{
+	pteval_t *ptep = pte_offset(t->mm, addr);
+
+	ASSERT_TRUE(ptep && pte_present(*ptep));
+	return pte_pfn(*ptep);
+}
+
 struct contig {
 	struct mmsim_machine *m;
 	uint64_t pfn;           /* the frame to claim or evacuate */
@@ -340,6 +348,47 @@ TEST(sched_free_while_pageblock_isolated_keeps_free_lists)
 		ASSERT_EQ(mmsim_run_tasks(m), 0);
 		EXPECT_EQ(claim.ret, 0);
 		EXPECT_EQ(get_pageblock_migratetype(m, tag), MIGRATE_METADATA);
+		ASSERT_CONSISTENT(m);
+		mmsim_machine_destroy(m);
+	}
+}
+
+/* A kernel thread migrates the page (as move_pages would), dropping its reference after. */
+static void migrate_body(struct mmsim_task *t, void *arg)
+{
+	struct contig *c = arg;
+
+	(void)t;
+	c->ret = migrate_page_to_node(c->m, c->page, -1, GFP_HIGHUSER_MOVABLE);
+}
+
+/*
+ * One CPU migrates a page while the other's alloc_contig_range evacuates
+ * the frame it sits in: two migrations of one page.  The one that gets the
+ * page lock second finds it already moved and must leave it alone; the
+ * data is in one place afterwards and nothing is left half-done.
+ */
+TEST(sched_two_migrations_of_one_page_move_it_once)
+{
+	for (uint64_t seed = 1; seed <= 100; seed++) {
+		struct mmsim_machine *m = boot(NULL, 1, 2);
+		struct mmsim_task *a = task(m, 0), *k = task(m, 0), *e = task(m, 1);
+		struct contig mig = { .m = m }, evac = { .m = m, .mt = MIGRATE_MOVABLE };
+		struct mmsim_siginfo si;
+		uint64_t v = 0;
+
+		ASSERT_EQ(mmsim_mmap(a, ADDR, PAGE, RW, ANON, -1, 0), (int64_t)ADDR);
+		ASSERT_EQ(mmsim_fill(a, ADDR, 0x42, PAGE, &si), MMSIM_ACCESS_OK);
+		evac.pfn = pfn_at(a, ADDR);
+		mig.page = pfn_to_page(m, evac.pfn);
+		set_seed(m, seed, seed & 1 ? MMSIM_SCHED_RANDOM : MMSIM_SCHED_PCT);
+		ASSERT_EQ(mmsim_spawn(k, migrate_body, &mig), 0);
+		ASSERT_EQ(mmsim_spawn(e, contig_body, &evac), 0);
+		ASSERT_EQ(mmsim_run_tasks(m), 0);
+		ASSERT_EQ(mmsim_load(a, ADDR + PAGE - 8, &v, 8, &si), MMSIM_ACCESS_OK);
+		EXPECT_EQ(v, 0x4242424242424242ULL);
+		/* Moved at least once, by one or the other. */
+		EXPECT_NE(pfn_at(a, ADDR), evac.pfn);
 		ASSERT_CONSISTENT(m);
 		mmsim_machine_destroy(m);
 	}

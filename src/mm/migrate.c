@@ -72,6 +72,16 @@ int migrate_folio_unmap(struct mmsim_machine *m, struct page *src)
 	bool exclusive = src->flags & PG_anon_exclusive;
 
 	/*
+	 * No mapping: the page was migrated (or dropped by its owner) while
+	 * this migrator waited for its lock - a second migrator, say
+	 * alloc_contig_range evacuating a page a fault is already moving.
+	 * Nothing is left to move; the caller retries or finds it freed.
+	 * (Linux's second migrator would not get this far: the first one took
+	 * the page off the LRU, so the second's isolation fails.)
+	 */
+	if (!src->mapping)
+		return -MMSIM_EAGAIN;
+	/*
 	 * A page compaction isolated from the LRU is its to move: no one else
 	 * may (alloc_contig_range finds it busy), but its migration may.
 	 */
