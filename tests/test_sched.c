@@ -394,6 +394,69 @@ TEST(sched_two_migrations_of_one_page_move_it_once)
 	}
 }
 
+/* Hold the pageblock of c->pfn isolated across a few zone->lock round trips, as a migration would. */
+static void isolate_body(struct mmsim_task *t, void *arg)
+{
+	struct contig *c = arg;
+	struct zone *z = page_zone(c->m, pfn_to_page(c->m, c->pfn));
+
+	(void)t;
+	spin_lock(&z->lock);
+	move_freepages_block(c->m, c->pfn, MIGRATE_ISOLATE);
+	spin_unlock(&z->lock);
+	for (int i = 0; i < 20; i++) {
+		spin_lock(&z->lock);
+		spin_unlock(&z->lock);
+	}
+	spin_lock(&z->lock);
+	move_freepages_block(c->m, c->pfn, c->mt);
+	spin_unlock(&z->lock);
+}
+
+static void load_body(struct mmsim_task *t, void *arg)
+{
+	struct contig *c = arg;
+	struct mmsim_siginfo si;
+	uint64_t v = 0;
+
+	c->ret = mmsim_load(t, ADDR, &v, 8, &si);
+	if (!c->ret && v != 0x4242424242424242ULL)
+		c->ret = -1;
+}
+
+/*
+ * A thread touches M, data that compaction moved into tag storage, mapped
+ * METADATA_NONE (mprotect(PROT_MTE)), while another CPU holds M's
+ * pageblock isolated: the fault asks to be retried for as long as the
+ * isolation lasts, and the access comes back each time.  It must complete
+ * once the isolation ends, however many times it came back meanwhile.
+ */
+TEST(sched_fault_retried_while_pageblock_isolated_completes)
+{
+	for (uint64_t seed = 1; seed <= 100; seed++) {
+		struct mmsim_machine *m = boot(NULL, 1, 2);
+		struct mmsim_task *a = task(m, 0), *k = task(m, 1);
+		struct contig hold = { .m = m, .mt = MIGRATE_METADATA }, touch = { .m = m };
+		struct mmsim_siginfo si;
+
+		ASSERT_EQ(mmsim_mmap(a, ADDR, PAGE, RW, ANON, -1, 0), (int64_t)ADDR);
+		ASSERT_EQ(mmsim_fill(a, ADDR, 0x42, PAGE, &si), MMSIM_ACCESS_OK);
+		ASSERT_EQ(mmsim_sysctl_write(m, "vm/compact_memory", "1"), 0);
+		hold.pfn = pfn_at(a, ADDR);
+		ASSERT_EQ(get_pageblock_migratetype(m, hold.pfn), MIGRATE_METADATA);
+		ASSERT_EQ(mmsim_mprotect(a, ADDR, PAGE, RW | MMSIM_PROT_MTE), 0);
+		set_seed(m, seed, seed & 1 ? MMSIM_SCHED_RANDOM : MMSIM_SCHED_PCT);
+		ASSERT_EQ(mmsim_spawn(a, load_body, &touch), 0);
+		ASSERT_EQ(mmsim_spawn(k, isolate_body, &hold), 0);
+		ASSERT_EQ(mmsim_run_tasks(m), 0);
+		EXPECT_EQ(touch.ret, MMSIM_ACCESS_OK);
+		/* The data left tag storage (a METADATA page is never mapped tagged). */
+		EXPECT_NE(get_pageblock_migratetype(m, pfn_at(a, ADDR)), MIGRATE_METADATA);
+		ASSERT_CONSISTENT(m);
+		mmsim_machine_destroy(m);
+	}
+}
+
 /* --------------------------------------------------- deadlock reported */
 
 /*

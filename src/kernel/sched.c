@@ -806,6 +806,25 @@ bool sched_sleep(const char *why)
 	return !s->failed;
 }
 
+bool sched_spin_wait(const char *why)
+{
+	struct sched_thread *me = sched_current;
+	struct sched *s;
+
+	if (!me)
+		return false;
+	s = me->sched;
+	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
+		/* The others run on their own CPUs meanwhile; the caller's bound stays. */
+		par_relax(me);
+		return false;
+	}
+	for (int i = 0; i < s->nr; i++)
+		if (s->threads[i] != me && s->threads[i]->state != TS_DONE)
+			return sched_sleep(why);
+	return false;
+}
+
 /* ---------------------------------------------------------- running bodies */
 
 /* Where each body starts: run it, then hand the CPU on. */

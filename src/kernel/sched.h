@@ -106,6 +106,16 @@ bool sched_parallel(struct mmsim_machine *m);
  */
 bool sched_sleep(const char *why);
 
+/*
+ * The current task spins on something only another task can change (a
+ * fault that keeps coming back while another CPU has the page isolated):
+ * it sleeps until another body made progress, and returns true.  Returns
+ * false at once when no other body is left unfinished (or outside a run),
+ * so that a spin nobody can end stays the caller's to report.  In parallel
+ * mode it gives its CPUs up for a moment and returns false.
+ */
+bool sched_spin_wait(const char *why);
+
 /* Wake tasks sleeping for progress: something they may wait for changed. */
 void sched_wake_sleepers(struct sched_thread *me);
 

@@ -191,6 +191,15 @@ static struct tlb_entry *translate(struct mmsim_task *t, uint64_t va, bool write
 			return NULL;
 		if (t->killed)
 			break;
+		/*
+		 * Back in user space the access runs again, and Linux may be
+		 * preempted there.  A fault that keeps coming back may wait for
+		 * another CPU (the page's pageblock isolated for a reservation,
+		 * R6): in a run of task bodies, let the others go on first.
+		 * Only a fault that comes back with nobody else left is a bug.
+		 */
+		if (tries >= 2 && sched_spin_wait("a fault that comes back"))
+			tries = 0;
 	}
 	/* The kernel keeps "fixing" a fault that keeps coming back: a model bug. */
 	kernel_exclusive();
