@@ -28,6 +28,19 @@ done
 # The experiment command end to end, in its quick form.
 [ -z "$PAT" ] && { "$B/mmsim" experiment tag-storage --quick --out "$(mktemp -d)" >/dev/null 2>&1 &&
 	echo "ok - cli_experiment_quick" || echo "not ok - cli_experiment_quick"; } | tee -a "$out"
+# The race scenarios of examples/races (rN_*.lua): nothing found in a few
+# hundred schedules with the fixes on, the race found with fix Rn off.
+[ -z "$PAT" ] && for f in examples/races/r[0-9]*_*.lua; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f" | sed 's/^r\([0-9]*\)_.*/\1/')
+	name=cli_explore_$(basename "$f" .lua)
+	if "$B/mmsim" explore "$f" --runs 200 >/dev/null 2>&1 &&
+	   ! "$B/mmsim" explore "$f" --runs 2000 --bootargs "mte_race_fix_off=R$n" >/dev/null 2>&1; then
+		echo "ok - $name"
+	else
+		echo "not ok - $name"
+	fi | tee -a "$out"
+done
 pass=$(grep -c '^ok ' "$out")
 fail=$(grep -c '^not ok ' "$out")
 echo "$pass passed, $fail failed"
