@@ -34,8 +34,13 @@ struct mm_struct *mm_alloc(struct mmsim_machine *m)
 }
 
 /*
- * exit_mmap - unmap everything, free every page table and VMA.  The TLB
+ * exit_mmap - unmap everything, free every VMA and page table.  The TLB
  * entries of the ASID go with asid_free().
+ *
+ * The VMAs leave their anon_vmas and files (vm_area_free) before the page
+ * tables go, as free_pgtables unlinks them first: an rmap walk of another
+ * task (reclaim, migration, truncation) may still find a VMA until it is
+ * unlinked, and reads its page tables.
  */
 static void exit_mmap(struct mm_struct *mm)
 {
@@ -45,12 +50,12 @@ static void exit_mmap(struct mm_struct *mm)
 
 	for (int i = 0; i < mm->nr_vmas; i++)
 		zap_page_range(mm->vmas[i], mm->vmas[i]->vm_start, mm->vmas[i]->vm_end);
+	for (int i = 0; i < mm->nr_vmas; i++)
+		vm_area_free(m, mm->vmas[i]);
 	/* Every huge PMD took its deposit with it; none may be left. */
 	while ((table = pgtable_trans_huge_withdraw(mm)))
 		pgtable_free(mm, table);
 	free_pgd(mm);
-	for (int i = 0; i < mm->nr_vmas; i++)
-		vm_area_free(m, mm->vmas[i]);
 	free(mm->vmas);
 	mm->vmas = NULL;
 	mm->nr_vmas = 0;
@@ -72,6 +77,11 @@ void mmput(struct mm_struct *mm)
  * dup_mm - fork's copy of the parent's address space.  VM_DONTCOPY areas are
  * left out; VM_WIPEONFORK areas come over empty (the child reads zeros);
  * everything else shares pages copy-on-write (copy_page_range).
+ *
+ * As dup_mmap does, under the parent's mmap_lock for write: its other
+ * threads may not change the VMA array under the walk (the walk sleeps in
+ * the page-table locks), and mmap_write_lock marks every VMA so that no
+ * per-VMA-locked fault writes a page while its PTE is being shared.
  */
 int dup_mm(struct mmsim_task *parent, struct mm_struct **out)
 {
@@ -82,6 +92,7 @@ int dup_mm(struct mmsim_task *parent, struct mm_struct **out)
 		return -MMSIM_ENOMEM;
 	mm->mmap_base = old->mmap_base;
 	mm->thp_disabled = old->thp_disabled;
+	mmap_write_lock(old);
 	for (int i = 0; i < old->nr_vmas && !err; i++) {
 		struct vm_area_struct *src = old->vmas[i], *dst;
 
@@ -104,6 +115,7 @@ int dup_mm(struct mmsim_task *parent, struct mm_struct **out)
 		if (!(dst->vm_flags & VM_WIPEONFORK))
 			err = copy_page_range(dst, src);
 	}
+	mmap_write_unlock(old);
 	if (err) {
 		mmput(mm);
 		return err;
