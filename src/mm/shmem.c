@@ -81,27 +81,44 @@ struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64
 			    gfp_t extra_gfp, vm_fault_t *ret)
 {
 	struct mmsim_machine *m = t->machine;
+	struct page *p = NULL;
 	uint64_t *slot;
-	struct page *p;
 
-	if (index >= (in->size + PAGE_SIZE - 1) >> PAGE_SHIFT) {
-		*ret = VM_FAULT_SIGBUS;
-		return NULL;
-	}
-	slot = cache_slot(in, index, true);
-	if (!slot) {
-		*ret = VM_FAULT_OOM;
-		return NULL;
-	}
-	if (*slot) {
-		p = pfn_to_page(m, *slot - 1);
-		get_page(p);
-		return p;
-	}
-	p = alloc_pages_node(m, policy_node(t, NULL, 0), GFP_HIGHUSER_MOVABLE | __GFP_ZERO | extra_gfp, 0);
-	if (!p) {
-		*ret = VM_FAULT_OOM;
-		return NULL;
+	for (;;) {
+		if (index >= (in->size + PAGE_SIZE - 1) >> PAGE_SHIFT) {
+			if (p)
+				__free_pages(m, p, 0);
+			*ret = VM_FAULT_SIGBUS;
+			return NULL;
+		}
+		slot = cache_slot(in, index, true);
+		if (!slot) {
+			if (p)
+				__free_pages(m, p, 0);
+			*ret = VM_FAULT_OOM;
+			return NULL;
+		}
+		if (*slot) {
+			/* Another task's page got in first: use it, as -EEXIST does. */
+			if (p)
+				__free_pages(m, p, 0);
+			p = pfn_to_page(m, *slot - 1);
+			get_page(p);
+			return p;
+		}
+		if (p)
+			break;
+		/*
+		 * The allocation may sleep, and meanwhile another task may
+		 * fill the slot (two faults on one hole) or truncate the file:
+		 * look again before the page goes in (shmem_add_to_page_cache).
+		 */
+		p = alloc_pages_node(m, policy_node(t, NULL, 0),
+				     GFP_HIGHUSER_MOVABLE | __GFP_ZERO | extra_gfp, 0);
+		if (!p) {
+			*ret = VM_FAULT_OOM;
+			return NULL;
+		}
 	}
 	lru_add(m, p);
 	p->mapping = (uintptr_t)in;
@@ -157,6 +174,8 @@ static void unmap_mapping_pages(struct shmem_inode *in, uint64_t start, uint64_t
 {
 	struct list_head *pos;
 
+	/* i_mmap_lock_read: a fork or an exit elsewhere may not relink VMAs meanwhile. */
+	down_read(&in->i_mmap_rwsem);
 	list_for_each(pos, &in->i_mmap) {
 		struct vm_area_struct *vma = list_entry(pos, struct vm_area_struct, shared_node);
 		uint64_t vs = vma->vm_pgoff, ve = vma->vm_pgoff + vma_pages(vma);
@@ -182,6 +201,7 @@ static void unmap_mapping_pages(struct shmem_inode *in, uint64_t start, uint64_t
 		zap_page_range(vma, vma->vm_start + ((s - vs) << PAGE_SHIFT),
 			       vma->vm_start + ((e - vs) << PAGE_SHIFT));
 	}
+	up_read(&in->i_mmap_rwsem);
 }
 
 /* Drop every cached page with index in [start, end). */
