@@ -196,6 +196,17 @@ void vm_area_free(struct mmsim_machine *m, struct vm_area_struct *v)
 
 /* ------------------------------------------------ the sorted array */
 
+/* Reverse a[i..j): three of these rotate a range in place. */
+static void vmas_reverse(struct vm_area_struct **a, int i, int j)
+{
+	while (i < --j) {
+		struct vm_area_struct *t = a[i];
+
+		a[i++] = a[j];
+		a[j] = t;
+	}
+}
+
 /* Make room for one more pointer; -ENOMEM when the host has none. */
 static int vmas_reserve(struct mm_struct *mm)
 {
@@ -460,17 +471,25 @@ int do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
 		if (v->vm_flags & VM_LOCKED)
 			mm->locked_vm -= vma_pages(v);
 	}
-	for (int i = first; i < last; i++) {
+	/*
+	 * Out of the array first, freed after, as Linux frees a VMA only once
+	 * the maple tree no longer leads to it: freeing sleeps (the anon_vma
+	 * and i_mmap locks), and meanwhile a fault's lock_vma_under_rcu reads
+	 * the array without mmap_lock.  The gone VMAs are rotated past the
+	 * end of the array, where no lookup looks.
+	 */
+	vmas_reverse(mm->vmas, first, last);
+	vmas_reverse(mm->vmas, last, mm->nr_vmas);
+	vmas_reverse(mm->vmas, first, mm->nr_vmas);
+	mm->nr_vmas -= last - first;
+	for (int i = mm->nr_vmas; i < mm->nr_vmas + (last - first); i++) {
 		v = mm->vmas[i];
 		charge(m, COST_VMA_OP);
 		if (mm->vmacache == v)
 			mm->vmacache = NULL;
-		/* Unlinked from the array below in one memmove. */
 		v->vm_mm = NULL;
 		vm_area_free(m, v);
 	}
-	memmove(&mm->vmas[first], &mm->vmas[last], (size_t)(mm->nr_vmas - last) * sizeof(*mm->vmas));
-	mm->nr_vmas -= last - first;
 
 	floor = first > 0 ? mm->vmas[first - 1]->vm_end : 0;
 	ceiling = first < mm->nr_vmas ? mm->vmas[first]->vm_start : TASK_SIZE;
