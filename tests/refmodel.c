@@ -673,6 +673,8 @@ static bool advice_known(int advice)
 	case MMSIM_MADV_KEEPONFORK:
 	case MMSIM_MADV_POPULATE_READ:
 	case MMSIM_MADV_POPULATE_WRITE:
+	case MMSIM_MADV_COLD:
+	case MMSIM_MADV_PAGEOUT:
 		return true;
 	}
 	return false;
@@ -733,6 +735,11 @@ static int madvise_vma(struct ref_proc *p, uint64_t from, uint64_t to, int advic
 	case MMSIM_MADV_KEEPONFORK:
 		break;
 	default:
+		/*
+		 * WILLNEED, COLD, PAGEOUT: hints about residency.  A page
+		 * swapped out or left cold reads what it held, so nothing a
+		 * process can see changes (and no VMA is split).
+		 */
 		return 0;
 	}
 	split_at(p, from);

@@ -1013,6 +1013,12 @@ TEST(differential_model_selftest)
 	EXPECT_EQ(ref_load(p, A + PAGE + 5, r, 1, &si), MMSIM_ACCESS_SIGNAL);
 	EXPECT_EQ(si.code, MMSIM_SEGV_MAPERR);
 	EXPECT_EQ(si.addr, A + PAGE + 5);
+	/* PAGEOUT and COLD keep the bytes; a hole is still -ENOMEM. */
+	EXPECT_EQ(ref_store(p, A + 2 * PAGE, b, 8, &si), MMSIM_ACCESS_OK);
+	EXPECT_EQ(ref_madvise(p, A + 2 * PAGE, 2 * PAGE, MMSIM_MADV_PAGEOUT), 0);
+	EXPECT_EQ(ref_madvise(p, A, 4 * PAGE, MMSIM_MADV_COLD), -MMSIM_ENOMEM);
+	EXPECT_EQ(ref_load(p, A + 2 * PAGE, r, 8, &si), MMSIM_ACCESS_OK);
+	EXPECT_EQ(r[0], 99);
 	/* madvise over the hole still zaps the mapped part, then says -ENOMEM. */
 	EXPECT_EQ(ref_madvise(p, A, 4 * PAGE, MMSIM_MADV_DONTNEED), -MMSIM_ENOMEM);
 	EXPECT_EQ(ref_load(p, A + 2 * PAGE, r, 1, &si), MMSIM_ACCESS_OK);
