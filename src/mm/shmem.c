@@ -120,7 +120,7 @@ struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64
 			return NULL;
 		}
 	}
-	lru_add(m, p);
+	/* Into the cache before anything that may switch tasks (the LRU lock). */
 	p->mapping = (uintptr_t)in;
 	p->index = index;
 	p->flags |= PG_swapbacked | PG_uptodate;
@@ -129,6 +129,7 @@ struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64
 	mod_node_page_state(&m->nodes[p->nid], NR_FILE_PAGES, 1);
 	mod_node_page_state(&m->nodes[p->nid], NR_SHMEM, 1);
 	get_page(p);
+	lru_add(m, p);
 	return p;
 }
 
