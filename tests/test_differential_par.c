@@ -56,12 +56,15 @@
  * (each on a host thread: under ThreadSanitizer, the data-race check of
  * everything these operations reach); sched_differential_deterministic runs
  * the same scenario under the deterministic scheduler, one seed after
- * another, so that a failure replays exactly.
+ * another, so that a failure replays exactly.  A third,
+ * sched_fork_against_file_migration_every_seed, is one race they found,
+ * written out small.
  *
  * Environment:
  *   MMSIM_PDIFF_SEED=N     run only seed N
  *   MMSIM_PDIFF_RUNS=N     run seeds 1..N (default: seeds 1 and 2 in parallel
- *                          mode, the list det_seeds deterministic)
+ *                          mode, the list det_seeds deterministic, 1..50
+ *                          for the fork race)
  *   MMSIM_PDIFF_OPS=N      operations per body (default DEFAULT_OPS)
  *   MMSIM_PDIFF_VERBOSE=1  print every operation and its result
  */
@@ -1163,12 +1166,13 @@ static long env_long(const char *name, long def)
 }
 
 /*
- * The deterministic run's seeds: each of 2, 8, 18 and 300 found a bug
+ * The deterministic run's seeds: each of 2, 8, 18, 26 and 300 found a bug
  * before its fix (fork without mmap_lock, exit_mmap freeing page tables
- * rmap walks still reached, two shmem faults filling one hole, a page freed
- * to the list of its pageblock's old type).
+ * rmap walks still reached, two shmem faults filling one hole, and again
+ * while the page went on the LRU, a page freed to the list of its
+ * pageblock's old type).
  */
-static const uint64_t det_seeds[] = { 1, 2, 8, 18, 300, 0x5eed };
+static const uint64_t det_seeds[] = { 1, 2, 8, 18, 26, 300, 0x5eed };
 #define NR_DET_SEEDS ((long)(sizeof(det_seeds) / sizeof(det_seeds[0])))
 
 static void run_test(bool parallel, long default_runs)
@@ -1208,4 +1212,123 @@ TEST(sched_differential_parallel)
 TEST(sched_differential_deterministic)
 {
 	run_test(false, NR_DET_SEEDS);
+}
+
+/* -------------------------------------------- fork against file migration */
+
+/*
+ * What seed 0xf9 of the test above took 1366 operations to hit, on its
+ * own: one thread forks while another migrates the page-cache pages its
+ * shared and its private mapping of a memfd show (move_pages to the other
+ * node; in the random test a tag storage reservation moved them).  The
+ * migration's rmap walk must reach the child's copy of a VMA after the
+ * parent's, or fork copies a PTE the walk has passed and the child keeps
+ * the old page.  Whatever the order, afterwards both processes read the
+ * file's bytes from the page cache's pages.
+ *
+ *   FILE_AT    +-- MAP_SHARED memfd, 4 pages --+
+ *   FILE_AT+8p +-- MAP_PRIVATE memfd, 4 pages: 3 read-faulted, 1 COW copy --+
+ */
+#define FILE_AT		0x40000000ULL
+
+struct forker {
+	struct mmsim_task *child;
+	int err;
+};
+
+static void migrate_body(struct mmsim_task *t, void *arg)
+{
+	uint64_t pages[8];
+	int nodes[8], status[8];
+
+	for (int i = 0; i < 7; i++) {
+		pages[i] = FILE_AT + (uint64_t)(i < 4 ? i : i + 4) * PAGE;
+		nodes[i] = 1;
+	}
+	*(int64_t *)arg = mmsim_move_pages(t, 7, pages, nodes, status, MMSIM_MPOL_MF_MOVE_ALL);
+}
+
+static void fork_body(struct mmsim_task *t, void *arg)
+{
+	struct forker *f = arg;
+
+	f->err = mmsim_fork(t, &f->child);
+}
+
+/* The pages of both mappings of t that do not read what the file holds. */
+static int count_wrong(struct mmsim_task *t)
+{
+	int bad = 0;
+
+	for (uint64_t pg = 0; pg < 12; pg++) {
+		struct mmsim_siginfo si = { 0 };
+		uint8_t b = 0;
+
+		if (pg % 8 >= 4)
+			continue;
+		if (mmsim_load(t, FILE_AT + pg * PAGE, &b, 1, &si) != MMSIM_ACCESS_OK || b != pg % 8 + 1)
+			bad++;
+	}
+	return bad;
+}
+
+TEST(sched_fork_against_file_migration_every_seed)
+{
+	long runs = env_long("MMSIM_PDIFF_RUNS", 50);
+	FILE *dts = fopen("examples/numa-4g.dts", "r");
+
+	if (!dts) {
+		test_skip("examples/numa-4g.dts not found (run from the source tree)");
+		return;
+	}
+	fclose(dts);
+	for (long seed = 1; seed <= runs; seed++) {
+		struct mmsim_options o = { .seed = 1, .devicetree = "examples/numa-4g.dts" };
+		struct mmsim_sched_options so = { .seed = (uint64_t)seed,
+						  .policy = seed & 1 ? MMSIM_SCHED_PCT : MMSIM_SCHED_RANDOM };
+		struct mmsim_machine *m = NULL;
+		struct mmsim_task *t0 = NULL, *t1 = NULL;
+		struct forker f = { 0 };
+		int64_t moved = 99;
+		char rep[512];
+		int fd;
+
+		ASSERT_EQ(mmsim_machine_create(&o, &m), 0);
+		ASSERT_EQ(mmsim_sched_set(m, &so), 0);
+		ASSERT_EQ(mmsim_task_create(m, &t0), 0);
+		ASSERT_EQ(mmsim_thread_create(t0, &t1), 0);
+		ASSERT_EQ(mmsim_task_set_cpu(t1, 1), 0);
+		fd = mmsim_memfd_create(t0, "migrated", 0);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(mmsim_ftruncate(t0, fd, 4 * PAGE), 0);
+		ASSERT_EQ(mmsim_mmap(t0, FILE_AT, 4 * PAGE, RW, MMSIM_MAP_SHARED | MMSIM_MAP_FIXED, fd, 0),
+			  (int64_t)FILE_AT);
+		ASSERT_EQ(mmsim_mmap(t0, FILE_AT + 8 * PAGE, 4 * PAGE, RW, MMSIM_MAP_PRIVATE | MMSIM_MAP_FIXED,
+				     fd, 0), (int64_t)(FILE_AT + 8 * PAGE));
+		for (uint64_t pg = 0; pg < 4; pg++) {
+			struct mmsim_siginfo si;
+			uint8_t b = (uint8_t)(pg + 1);
+
+			ASSERT_EQ(mmsim_store(t0, FILE_AT + pg * PAGE, &b, 1, &si), MMSIM_ACCESS_OK);
+			/*
+			 * The private mapping's last page is a COW copy (the
+			 * same byte): the VMA gets an anon_vma, so fork copies
+			 * its PTEs, the page-cache ones included.
+			 */
+			if (pg == 3)
+				ASSERT_EQ(mmsim_store(t0, FILE_AT + 11 * PAGE, &b, 1, &si), MMSIM_ACCESS_OK);
+		}
+		ASSERT_EQ(count_wrong(t0), 0);
+		ASSERT_EQ(mmsim_spawn(t0, migrate_body, &moved), 0);
+		ASSERT_EQ(mmsim_spawn(t1, fork_body, &f), 0);
+		ASSERT_EQ(mmsim_run_tasks(m), 0);
+		ASSERT_EQ(moved, 0);
+		ASSERT_EQ(f.err, 0);
+		if (mmsim_check(m, rep, sizeof(rep)))
+			TEST_FAIL_(1, "seed %ld: mmsim_check: %s", seed, rep);
+		EXPECT_EQ(count_wrong(t0), 0);
+		EXPECT_EQ(count_wrong(f.child), 0);
+		mmsim_task_exit(f.child);
+		mmsim_machine_destroy(m);
+	}
 }

@@ -294,6 +294,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t addr); /* conta
 int  vma_index(struct mm_struct *mm, uint64_t addr);                    /* first end > addr */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *v);
+void vma_link_file(struct vm_area_struct *n, struct vm_area_struct *v); /* i_mmap, after v */
 void vm_area_free(struct mmsim_machine *m, struct vm_area_struct *v);
 int  vma_insert(struct mm_struct *mm, struct vm_area_struct *v);
 void vma_remove(struct mm_struct *mm, struct vm_area_struct *v);

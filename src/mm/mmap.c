@@ -145,9 +145,10 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 
 /*
  * vm_area_dup - a copy of @v that shares its anon_vma and its file: it is
- * linked on the anon_vma's list and the inode's i_mmap, and holds its own
- * reference on each.  The copy is not in any mm's array; fork sets its
- * vm_mm, split_vma trims its range.
+ * linked on the anon_vma's list and holds its own reference on each.  The
+ * copy is in no mm's array and not yet on the inode's i_mmap: the caller
+ * sets its vm_mm and range, then puts it there with vma_link_file(), so no
+ * rmap walk meets a half-made copy.
  */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *v)
 {
@@ -167,9 +168,26 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *v)
 	if (v->vm_file) {
 		shmem_inode_get(v->vm_file);
 		n->vm_file = v->vm_file;
-		list_add(&n->shared_node, &v->vm_file->i_mmap);
 	}
 	return n;
+}
+
+/*
+ * vma_link_file - put @n, a finished copy of @v, on their file's i_mmap
+ * right after @v, under i_mmap_rwsem for write, as dup_mmap's
+ * vma_interval_tree_insert_after: an rmap walk (migration, truncation)
+ * runs under the lock for read, so it sees the copy either not at all or
+ * after @v - it has passed @v before fork copies @v's PTEs only if it also
+ * still reaches the copy.  At the head of the list a walk could pass the
+ * copy, and the child kept a page the walk had moved away.
+ */
+void vma_link_file(struct vm_area_struct *n, struct vm_area_struct *v)
+{
+	if (!n->vm_file)
+		return;
+	down_write(&n->vm_file->i_mmap_rwsem);
+	list_add(&n->shared_node, &v->shared_node);
+	up_write(&n->vm_file->i_mmap_rwsem);
 }
 
 /*
@@ -285,6 +303,9 @@ int __split_vma(struct mm_struct *mm, struct vm_area_struct *v, uint64_t addr, i
 		vma_adjust_trans_huge(v, addr);
 	if (!n)
 		return -MMSIM_ENOMEM;
+	/* Rmap walks of the file see @v whole, or both parts (vma_prepare). */
+	if (v->vm_file)
+		down_write(&v->vm_file->i_mmap_rwsem);
 	if (new_below) {
 		n->vm_end = addr;
 		v->vm_start = addr;
@@ -294,16 +315,22 @@ int __split_vma(struct mm_struct *mm, struct vm_area_struct *v, uint64_t addr, i
 		n->vm_pgoff += delta;
 		v->vm_end = addr;
 	}
+	if (v->vm_file) {
+		list_add(&n->shared_node, &v->shared_node);
+		up_write(&v->vm_file->i_mmap_rwsem);
+	}
 	/* @v was trimmed first, so the array stays sorted and n's slot is free. */
 	err = vma_insert(mm, n);
 	if (err) {
+		uint64_t start = n->vm_start, end = n->vm_end;
+
+		vm_area_free(mm->machine, n);
 		if (new_below) {
-			v->vm_start = n->vm_start;
+			v->vm_start = start;
 			v->vm_pgoff -= delta;
 		} else {
-			v->vm_end = n->vm_end;
+			v->vm_end = end;
 		}
-		vm_area_free(mm->machine, n);
 	}
 	return err;
 }

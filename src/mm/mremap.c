@@ -154,6 +154,7 @@ static int64_t move_vma(struct mmsim_task *t, struct vm_area_struct *v, uint64_t
 	n->vm_pgoff = v->vm_pgoff + ((old_addr - v->vm_start) >> PAGE_SHIFT);
 	if (vma_is_anonymous(v) && !v->anon_vma)
 		n->vm_pgoff = new_addr >> PAGE_SHIFT;
+	vma_link_file(n, v);
 	err = vma_insert(mm, n);
 	if (err) {
 		vm_area_free(m, n);
