@@ -38,6 +38,7 @@
 
 #include "harness.h"
 #include "refmodel.h"
+#include "kernel/splitmix64.h"
 
 #define WIN_BASE	0x200000000ULL	/* 8 GiB: far from mmsim's own placements */
 #define WIN_PAGES	64
@@ -79,14 +80,9 @@ struct diff {
 	const char *dts;		/* machine description, NULL = built-in */
 };
 
-/* splitmix64: tiny, fast, and the same sequence on every host. */
 static uint64_t rnd(struct diff *d)
 {
-	uint64_t z = (d->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&d->rng);
 }
 
 static uint64_t below(struct diff *d, uint64_t n)

@@ -75,6 +75,7 @@
 
 #include "harness.h"
 #include "refmodel.h"
+#include "kernel/splitmix64.h"
 
 #define NR_PROCS	2
 #define NR_THREADS	3		/* per process: the leader and two more */
@@ -154,11 +155,7 @@ struct pdiff {
 
 static uint64_t rnd(struct body *b)
 {
-	uint64_t z = (b->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&b->rng);
 }
 
 static uint64_t below(struct body *b, uint64_t n)

@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "mmsim.h"
+#include "kernel/splitmix64.h"	/* the chunk permutation's own generator */
 
 #define EXIT_USAGE	2
 #define KIB		1024ULL
@@ -126,16 +127,6 @@ static int point_fail(struct point *p, const char *fmt, ...)
 	vsnprintf(p->err, sizeof(p->err), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* splitmix64: the experiment's own generator for the chunk permutation. */
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 /* A meminfo field in kB, or -1 when absent. */

@@ -419,7 +419,6 @@ void trace_event(struct mmsim_machine *m, const char *name, int cpu, int pid,
 /* kernel/task.c */
 struct mmsim_task *find_task_by_pid(struct mmsim_machine *m, int pid);
 int task_check_alive(struct mmsim_task *t);
-int task_check_access(struct mmsim_task *t);
 void kill_process(struct mmsim_machine *m, int tgid);
 void mte_note_kernel_entry(struct mmsim_task *t);
 /* System-call entry: the task must be alive (-ESRCH, reason set); charges the entry cost. */
@@ -428,7 +427,6 @@ static inline int syscall_enter(struct mmsim_task *t)
 	int err;
 
 	sched_point("syscall");
-	kernel_exclusive();
 	err = task_check_alive(t);
 	if (!err) {
 		charge(t->machine, COST_SYSCALL);

@@ -5,14 +5,11 @@
  * from here, so one seed and one call sequence give one run.
  */
 #include "kernel/machine.h"
+#include "kernel/splitmix64.h"
 
 uint64_t prandom_u64(struct mmsim_machine *m)
 {
-	uint64_t z = (m->rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&m->rng_state);
 }
 
 /* Uniform in [0, n) without modulo bias; n == 0 gives 0. */

@@ -54,13 +54,6 @@ static void task_release(struct mmsim_task *t)
 
 int task_check_alive(struct mmsim_task *t)
 {
-	kernel_exclusive();	/* an API call on t: not audited for running beside others */
-	return task_check_access(t);
-}
-
-/* task_check_alive for the access path, which runs beside other CPUs. */
-int task_check_access(struct mmsim_task *t)
-{
 	if (!t)
 		return seterr(-MMSIM_EINVAL, "task is NULL");
 	if (t->killed)

@@ -212,7 +212,7 @@ static struct tlb_entry *translate(struct mmsim_task *t, uint64_t va, bool write
 static int check_access_args(struct mmsim_task *t, const void *buf, uint64_t addr, uint64_t len,
 			     const char *who)
 {
-	int err = task_check_access(t);
+	int err = task_check_alive(t);
 
 	if (err == -MMSIM_ESRCH)
 		return err;
