@@ -733,3 +733,139 @@ TEST(sched_deterministic_stress_many_seeds)
 		mmsim_machine_destroy(m);
 	}
 }
+
+/*
+ * Parallel faults batch new pages per CPU before they join the LRU (Linux's
+ * folio_add_lru), and taking the machine whole drains every batch.  Two
+ * processes on two CPUs fault LRU_PAGES pages each - not a multiple of the
+ * batch, so both CPUs end the run with pages still batched - and then:
+ * the run's end has put every page on the list with PG_lru, the counter
+ * says so, and MADV_PAGEOUT (which reclaims only listed pages) swaps all of
+ * them out.  The same from host threads, where nothing ends a run: the
+ * next call that takes the whole machine drains.
+ *
+ *   LRU_AREA  +---------------- LRU_PAGES pages ----------------+
+ *             | one write fault each, in each of the 2 processes |
+ */
+#define LRU_AREA  0x40000000ULL
+#define LRU_PAGES 100
+
+static void lru_fault_body(struct mmsim_task *t, void *arg)
+{
+	struct mmsim_siginfo si;
+	int *errors = arg;
+
+	for (uint64_t p = 0; p < LRU_PAGES; p++) {
+		uint64_t v = p + 1;
+
+		if (mmsim_store(t, LRU_AREA + p * PAGE, &v, 8, &si) != MMSIM_ACCESS_OK)
+			(*errors)++;
+	}
+}
+
+static void *lru_fault_host(void *arg)
+{
+	void **a = arg;
+
+	lru_fault_body(a[0], a[1]);
+	return NULL;
+}
+
+static void expect_all_listed(struct mmsim_machine *m, struct mmsim_task *t)
+{
+	for (uint64_t p = 0; p < LRU_PAGES; p++)
+		EXPECT_TRUE(pfn_to_page(m, pfn_at(t, LRU_AREA + p * PAGE))->flags & PG_lru);
+}
+
+static void expect_paged_out(struct mmsim_machine *m, struct mmsim_task *t)
+{
+	int64_t out0 = mmsim_vmstat(m, "pswpout");
+	struct mmsim_siginfo si;
+	uint64_t v = 0;
+
+	ASSERT_EQ(mmsim_madvise(t, LRU_AREA, LRU_PAGES * PAGE, MMSIM_MADV_PAGEOUT), 0);
+	EXPECT_EQ(mmsim_vmstat(m, "pswpout") - out0, LRU_PAGES);
+	ASSERT_EQ(mmsim_load(t, LRU_AREA + 7 * PAGE, &v, 8, &si), MMSIM_ACCESS_OK);
+	EXPECT_EQ(v, 8);
+}
+
+TEST(sched_parallel_lru_batches_drain_into_the_lists)
+{
+	struct mmsim_options opt = { .seed = 1, .nr_cpus = 2, .swap_bytes = 64ULL << 20 };
+	struct mmsim_sched_options o = { .mode = MMSIM_SCHED_PARALLEL };
+	struct mmsim_machine *m = NULL;
+	struct mmsim_task *t[2];
+	int errors[2] = { 0, 0 };
+	int64_t inactive0;
+
+	ASSERT_EQ(mmsim_machine_create(&opt, &m), 0);
+	ASSERT_EQ(mmsim_sched_set(m, &o), 0);
+	for (int i = 0; i < 2; i++) {
+		t[i] = task(m, (unsigned int)i);
+		ASSERT_EQ(mmsim_mmap(t[i], LRU_AREA, LRU_PAGES * PAGE, RW, ANON, -1, 0), (int64_t)LRU_AREA);
+		ASSERT_EQ(mmsim_madvise(t[i], LRU_AREA, LRU_PAGES * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
+	}
+	inactive0 = mmsim_vmstat(m, "nr_inactive_anon");
+
+	/* Bodies: the run's end drains. */
+	ASSERT_EQ(mmsim_spawn(t[0], lru_fault_body, &errors[0]), 0);
+	ASSERT_EQ(mmsim_spawn(t[1], lru_fault_body, &errors[1]), 0);
+	ASSERT_EQ(mmsim_run_tasks(m), 0);
+	EXPECT_EQ(errors[0] + errors[1], 0);
+	for (unsigned int c = 0; c < 2; c++)
+		EXPECT_EQ(m->cpus[c].lru_add.nr, 0);
+	ASSERT_CONSISTENT(m);
+	EXPECT_GE(mmsim_vmstat(m, "nr_inactive_anon") - inactive0, 2 * LRU_PAGES);
+	for (int i = 0; i < 2; i++) {
+		expect_all_listed(m, t[i]);
+		expect_paged_out(m, t[i]);
+		ASSERT_CONSISTENT(m);
+	}
+
+	/* Host threads: the pages wait in the batches until a call takes the machine whole. */
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(mmsim_munmap(t[i], LRU_AREA, LRU_PAGES * PAGE), 0);
+		ASSERT_EQ(mmsim_mmap(t[i], LRU_AREA, LRU_PAGES * PAGE, RW, ANON, -1, 0), (int64_t)LRU_AREA);
+		ASSERT_EQ(mmsim_madvise(t[i], LRU_AREA, LRU_PAGES * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
+	}
+	{
+		pthread_t host[2];
+		void *args[2][2] = { { t[0], &errors[0] }, { t[1], &errors[1] } };
+
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(pthread_create(&host[i], NULL, lru_fault_host, args[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(host[i], NULL);
+	}
+	EXPECT_EQ(errors[0] + errors[1], 0);
+	EXPECT_EQ(m->cpus[0].lru_add.nr + m->cpus[1].lru_add.nr, 2 * (LRU_PAGES % LRU_ADD_BATCH));
+	ASSERT_CONSISTENT(m);	/* mmsim_check takes the machine whole: drained */
+	EXPECT_EQ(m->cpus[0].lru_add.nr + m->cpus[1].lru_add.nr, 0);
+	for (int i = 0; i < 2; i++) {
+		expect_all_listed(m, t[i]);
+		expect_paged_out(m, t[i]);
+		ASSERT_CONSISTENT(m);
+	}
+	mmsim_machine_destroy(m);
+}
+
+/* The checker reports a page left in a CPU's LRU batch between calls. */
+TEST(sched_check_reports_a_page_left_in_an_lru_batch)
+{
+	struct mmsim_machine *m = boot(NULL, 1, 2);
+	struct mmsim_task *t = task(m, 1);
+	struct mmsim_siginfo si;
+	char report[512];
+	uint64_t v = 1;
+
+	ASSERT_EQ(mmsim_mmap(t, LRU_AREA, PAGE, RW, ANON, -1, 0), (int64_t)LRU_AREA);
+	ASSERT_EQ(mmsim_store(t, LRU_AREA, &v, 8, &si), MMSIM_ACCESS_OK);
+	ASSERT_CONSISTENT(m);
+	m->cpus[1].lru_add.pages[0] = pfn_to_page(m, pfn_at(t, LRU_AREA));
+	m->cpus[1].lru_add.nr = 1;
+	EXPECT_NE(mmsim_check(m, report, sizeof(report)), 0);
+	ASSERT_STR_CONTAINS(report, "cpu 1: 1 pages left in its LRU batch");
+	m->cpus[1].lru_add.nr = 0;
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}

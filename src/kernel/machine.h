@@ -74,6 +74,9 @@ struct cpu_stat_diff {
 	int32_t zone[MAX_NUMNODES][MAX_NR_ZONES][NR_VM_ZONE_STAT_ITEMS];
 };
 
+/* Linux's PAGEVEC_SIZE: pages a CPU gathers before it takes the lru_lock. */
+#define LRU_ADD_BATCH 31
+
 /* One CPU: its TLB and what it is running. */
 struct cpu {
 	unsigned int id;
@@ -87,6 +90,11 @@ struct cpu {
 	_Alignas(64) uint32_t run_next;
 	uint32_t run_serving;
 	_Alignas(64) struct cpu_stat_diff diff;
+	/* Parallel runs: new user pages not yet on the LRU (mm/swap.c lru_add). */
+	struct {
+		unsigned int nr;
+		struct page *pages[LRU_ADD_BATCH];
+	} lru_add;
 };
 
 struct files_struct {
@@ -396,6 +404,7 @@ static inline unsigned int smp_processor_id(struct mmsim_machine *m)
 }
 /* Fold every CPU's differentials into the totals; no CPU may be running beside. */
 void fold_cpu_stats(struct mmsim_machine *m);
+void lru_add_drain_all(struct mmsim_machine *m);
 
 /* kernel/error.c: the calling host thread's last failure. */
 int  seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

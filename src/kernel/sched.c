@@ -127,6 +127,7 @@ struct sched_thread {
 	pthread_t host;                 /* parallel mode                            */
 	bool exclusive;                 /* parallel: holds every CPU, not just its own */
 	struct cpu *held_cpu;           /* parallel, shared: the CPU it holds          */
+	unsigned int spins;             /* parallel: lock tests since it last let go   */
 	void *fake_stack;               /* AddressSanitizer's, across a switch      */
 	void *fiber;                    /* ThreadSanitizer's                        */
 };
@@ -328,9 +329,11 @@ int mmsim_spawn(struct mmsim_task *t, mmsim_task_fn fn, void *arg)
 		s->threads = n;
 		s->cap = cap;
 	}
-	th = calloc(1, sizeof(*th));
+	/* Cache-line aligned: bodies on two host cores write their own all the time. */
+	th = aligned_alloc(64, (sizeof(*th) + 63) & ~(size_t)63);
 	if (!th)
 		return seterr(-MMSIM_ENOMEM, "mmsim_spawn: out of host memory");
+	memset(th, 0, sizeof(*th));
 	th->sched = s;
 	th->task = t;
 	th->fn = fn;
@@ -553,6 +556,18 @@ static void schedule_away(struct sched *s, struct sched_thread *me)
 
 /* ------------------------------------------------------------ parallel mode */
 
+/* A spin-wait hint to the host core (PAUSE / YIELD), as the kernel's cpu_relax(). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 static void cpu_run_lock(struct cpu *c)
 {
 	uint32_t ticket = __atomic_fetch_add(&c->run_next, 1, __ATOMIC_RELAXED);
@@ -574,10 +589,21 @@ static bool cpu_run_contended(struct cpu *c)
 }
 
 /*
+ * What the CPUs kept to themselves goes back to the machine: their LRU
+ * batches onto the lists, their differentials into the totals.  The caller
+ * holds every CPU, or none runs.
+ */
+static void settle_cpus(struct mmsim_machine *m)
+{
+	lru_add_drain_all(m);
+	fold_cpu_stats(m);
+}
+
+/*
  * Take what me's mode needs: its own CPU, or every CPU in index order (no
  * two exclusive bodies can then deadlock).  An exclusive body finds the
- * machine as a plain call does: the CPUs' differentials folded into the
- * totals, current and its CPU set to cur and cpu.
+ * machine as a plain call does: the CPUs settled, current and its CPU set
+ * to cur and cpu.
  */
 static void par_hold(struct sched_thread *me, struct mmsim_task *cur, unsigned int cpu)
 {
@@ -586,7 +612,8 @@ static void par_hold(struct sched_thread *me, struct mmsim_task *cur, unsigned i
 	if (me->exclusive) {
 		for (unsigned int i = 0; i < m->nr_cpus; i++)
 			cpu_run_lock(&m->cpus[i]);
-		fold_cpu_stats(m);
+		par_cpu = NULL;
+		settle_cpus(m);
 		m->current = cur;
 		m->this_cpu = cpu;
 		par_cpu = NULL;
@@ -745,12 +772,25 @@ void __sched_point(struct sched_thread *me, const char *why, const void *obj)
 	}
 }
 
+/*
+ * Parallel mode: a lock is mostly held for a few hundred nanoseconds by a
+ * body running on another host core, so spin on it first, as a kernel
+ * spinlock does.  Only a long wait gives the CPU up (a host syscall, and
+ * the holder may be waiting for our CPU to go exclusive).
+ */
+#define PAR_SPINS_BEFORE_RELAX 200
+
 void __sched_block(struct sched_thread *me, const char *why, const void *lock)
 {
 	struct sched *s = me->sched;
 
 	if (s->opt.mode != MMSIM_SCHED_DETERMINISTIC) {
-		par_relax(me);	/* the caller tests the lock again */
+		if (++me->spins < PAR_SPINS_BEFORE_RELAX) {
+			cpu_relax();
+			return;	/* the caller tests the lock again */
+		}
+		me->spins = 0;
+		par_relax(me);
 		return;
 	}
 	me->state = TS_BLOCKED;
@@ -941,7 +981,7 @@ static int run_parallel(struct sched *s)
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(s->threads[i]->host, NULL);
-	fold_cpu_stats(m);
+	settle_cpus(m);
 	m->current = outer;
 	m->this_cpu = outer_cpu;
 	return err;

@@ -714,6 +714,8 @@ static void check_locks(struct checker *c)
 
 		if (cp->run_next - cp->run_serving != sched_run_locks_held_by_caller())
 			problem(c, "cpu %u: its run lock is held between calls", cpu);
+		if (cp->lru_add.nr)
+			problem(c, "cpu %u: %u pages left in its LRU batch between calls", cpu, cp->lru_add.nr);
 		if (cp->diff.clock)
 			problem(c, "cpu %u: %llu ns of its clock not folded into the machine's", cpu,
 				(unsigned long long)cp->diff.clock);

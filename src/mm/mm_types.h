@@ -116,7 +116,8 @@ struct free_area {
 };
 
 struct per_cpu_pages {
-	int count;                   /* pages on the lists                        */
+	/* Each CPU's lists on lines of their own: the CPUs allocate at once. */
+	_Alignas(64) int count;                   /* pages on the lists                        */
 	int high;                    /* free back to the buddy above this          */
 	int batch;                   /* pages moved per refill / drain             */
 	struct list_head lists[MIGRATE_PCPTYPES];

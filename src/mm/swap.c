@@ -16,23 +16,65 @@
 
 /*
  * Put p at the head (newest end) of its node's inactive anon list.  A THP
- * is one entry, its head, and counts all its pages, as a folio does.
+ * is one entry, its head, and counts all its pages, as a folio does.  The
+ * flag is set under the lock, so that whoever sees PG_lru finds p listed.
  */
-void lru_add(struct mmsim_machine *m, struct page *p)
+static void __lru_add(struct mmsim_machine *m, struct page *p)
 {
 	int64_t nr = (int64_t)compound_nr(p);
+	struct lruvec *lv = m->swap ? &m->swap->lruvec[p->nid] : NULL;
 
-	p->flags |= PG_lru;
-	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, nr);
-	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, nr);
-	if (m->swap) {
-		struct lruvec *lv = &m->swap->lruvec[p->nid];
-
+	if (lv) {
 		spin_lock(&lv->lru_lock);
 		list_add(&p->lru, &lv->inactive_anon);
 		lv->nr_pages++;
-		spin_unlock(&lv->lru_lock);
 	}
+	/* Atomic: in a parallel run another CPU may update p's other flags. */
+	__atomic_fetch_or(&p->flags, PG_lru, __ATOMIC_RELAXED);
+	if (lv)
+		spin_unlock(&lv->lru_lock);
+	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, nr);
+	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, nr);
+}
+
+/* Move c's batched pages onto their LRU lists (Linux's lru_add_drain_cpu). */
+static void lru_add_drain_cpu(struct mmsim_machine *m, struct cpu *c)
+{
+	for (unsigned int i = 0; i < c->lru_add.nr; i++)
+		__lru_add(m, c->lru_add.pages[i]);
+	c->lru_add.nr = 0;
+}
+
+/*
+ * lru_add - a new user page joins the LRU.  A fault running beside other
+ * CPUs (parallel mode, shared) batches it per CPU, as Linux's folio_add_lru
+ * does, so that the node's lru_lock is taken once per LRU_ADD_BATCH pages
+ * rather than by every fault of every CPU.  A batched page has no PG_lru
+ * yet; every path that needs the lists complete (reclaim, isolation,
+ * freeing) runs with the machine whole, and taking it whole drains every
+ * CPU's batch first (lru_add_drain_all), so that such a path never meets
+ * one.  Without parallelism there is no batch: the lists are exact at
+ * every step, as the deterministic scheduler and the tests expect.
+ */
+void lru_add(struct mmsim_machine *m, struct page *p)
+{
+	struct cpu *c = par_cpu;
+
+	if (!c || !m->swap) {
+		__lru_add(m, p);
+		return;
+	}
+	c->lru_add.pages[c->lru_add.nr++] = p;
+	if (c->lru_add.nr == LRU_ADD_BATCH)
+		lru_add_drain_cpu(m, c);
+}
+
+/* Drain every CPU's batch: the caller holds the machine whole. */
+void lru_add_drain_all(struct mmsim_machine *m)
+{
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		if (m->cpus[c].lru_add.nr)
+			lru_add_drain_cpu(m, &m->cpus[c]);
 }
 
 /* Take p off the LRU (it is being freed or isolated for reclaim). */
