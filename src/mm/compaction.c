@@ -543,13 +543,20 @@ static void release_metadata_freepages(struct compact_control *cc)
 	}
 }
 
-/* Take p off the LRU for migration (isolate_lru_folio). */
-static void isolate_page_for_migration(struct compact_control *cc, struct page *p)
+/*
+ * Take p off the LRU for migration (isolate_lru_folio).  The scan saw
+ * PG_lru without the lock: false when the page was off the LRU by the
+ * time lru_del looked under it.
+ */
+static bool isolate_page_for_migration(struct compact_control *cc, struct page *p)
 {
 	struct mmsim_machine *m = cc->m;
 
 	get_page(p);
-	lru_del(m, p);
+	if (!lru_del(m, p)) {
+		put_page(m, p);
+		return false;
+	}
 	p->flags |= PG_isolated;
 	mod_node_page_state(&m->nodes[p->nid], NR_ISOLATED_ANON, 1);
 	list_add(&p->lru, &cc->migratepages);
@@ -560,6 +567,7 @@ static void isolate_page_for_migration(struct compact_control *cc, struct page *
 		if (m->mte.fixed && m->mte.storage_enabled)
 			release_metadata_freepages(cc);
 	}
+	return true;
 }
 
 /*
@@ -664,7 +672,8 @@ static int isolate_migratepages_block(struct compact_control *cc, uint64_t low_p
 				goto isolate_abort;
 			}
 		}
-		isolate_page_for_migration(cc, p);
+		if (!isolate_page_for_migration(cc, p))
+			goto isolate_fail;
 		nr_isolated++;
 		if (cc->nr_migratepages >= COMPACT_CLUSTER_MAX && !cc->finish_pageblock && !cc->contended) {
 			++low_pfn;

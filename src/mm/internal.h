@@ -112,6 +112,16 @@ static inline int page_mapcount(struct page *p)
 	return (p->flags & (PG_head | PG_tail)) ? p->mapcount + compound_head(p)->entire_mapcount
 						 : p->mapcount;
 }
+/*
+ * Page flags that may change while other CPUs look at the page (a mapped
+ * page: its folio lock is a bit of the same word) are set and cleared
+ * atomically and read whole, as Linux's set_bit/clear_bit/test_bit.
+ * Plain |= and &= stay for pages nobody else can reach yet.
+ */
+static inline uint32_t page_flags(const struct page *p) { return __atomic_load_n(&p->flags, __ATOMIC_RELAXED); }
+static inline void page_set_flag(struct page *p, uint32_t f) { __atomic_fetch_or(&p->flags, f, __ATOMIC_RELAXED); }
+static inline void page_clear_flag(struct page *p, uint32_t f) { __atomic_fetch_and(&p->flags, ~f, __ATOMIC_RELAXED); }
+
 static inline void get_page(struct page *p) { compound_head(p)->refcount++; }
 /* Drop a reference; the last one frees the page (and its compound tail). */
 void put_page(struct mmsim_machine *m, struct page *p);
@@ -336,7 +346,7 @@ int  policy_node(struct mmsim_task *t, struct vm_area_struct *vma, uint64_t addr
 
 /* ----------------------------------------------------------- swap.c */
 void lru_add(struct mmsim_machine *m, struct page *p);
-void lru_del(struct mmsim_machine *m, struct page *p);
+bool lru_del(struct mmsim_machine *m, struct page *p);	/* false: not on the LRU (any more) */
 
 /* --------------------------------------------------------- memblock.c */
 int  memblock_add_node(struct mmsim_machine *m, uint64_t base, uint64_t size, int nid);

@@ -77,22 +77,36 @@ void lru_add_drain_all(struct mmsim_machine *m)
 			lru_add_drain_cpu(m, &m->cpus[c]);
 }
 
-/* Take p off the LRU (it is being freed or isolated for reclaim). */
-void lru_del(struct mmsim_machine *m, struct page *p)
+/*
+ * Take p off the LRU (it is being freed or isolated).  Linux's
+ * folio_test_clear_lru under the lock: of two that both saw PG_lru (a pfn
+ * scanner looks without the lock), only one takes the page off; false for
+ * the other.
+ */
+bool lru_del(struct mmsim_machine *m, struct page *p)
 {
 	int64_t nr = (int64_t)compound_nr(p);
 
-	p->flags &= ~PG_lru;
-	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, -nr);
-	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, -nr);
 	if (m->swap) {
 		struct lruvec *lv = &m->swap->lruvec[p->nid];
 
 		spin_lock(&lv->lru_lock);
+		if (!(page_flags(p) & PG_lru)) {
+			spin_unlock(&lv->lru_lock);
+			return false;
+		}
+		page_clear_flag(p, PG_lru);
 		list_del(&p->lru);
 		lv->nr_pages--;
 		spin_unlock(&lv->lru_lock);
+	} else {
+		if (!(page_flags(p) & PG_lru))
+			return false;
+		page_clear_flag(p, PG_lru);
 	}
+	mod_node_page_state(&m->nodes[p->nid], NR_INACTIVE_ANON, -nr);
+	mod_zone_page_state(page_zone(m, p), NR_ZONE_INACTIVE_ANON, -nr);
+	return true;
 }
 
 /* A referenced page gets another trip through the list: move it to the head. */
