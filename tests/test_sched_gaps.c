@@ -161,3 +161,101 @@ TEST(sched_lru_flag_set_under_lru_lock_every_seed)
 		mmsim_machine_destroy(m);
 	}
 }
+
+/* --------------------------------------------- fork against anon migration */
+
+#define NANON 6
+
+struct forker {
+	struct mmsim_task *child;
+	int err;
+};
+
+static void fork_body(struct mmsim_task *t, void *arg)
+{
+	struct forker *f = arg;
+
+	f->err = mmsim_fork(t, &f->child);
+}
+
+/* move_pages of the anonymous pages to node 1: migrates without mmap_lock held. */
+static void migrate_anon_body(struct mmsim_task *t, void *arg)
+{
+	uint64_t pages[NANON];
+	int nodes[NANON], status[NANON];
+
+	for (int i = 0; i < NANON; i++) {
+		pages[i] = FAULT_AT + (uint64_t)i * PAGE;
+		nodes[i] = 1;
+	}
+	*(int64_t *)arg = mmsim_move_pages(t, NANON, pages, nodes, status, MMSIM_MPOL_MF_MOVE_ALL);
+}
+
+/* Pages of t's anonymous area that do not read what was written before the run. */
+static int anon_wrong(struct mmsim_task *t)
+{
+	int bad = 0;
+
+	for (uint64_t pg = 0; pg < NANON; pg++) {
+		struct mmsim_siginfo si = { 0 };
+		uint64_t v = 0;
+
+		if (mmsim_load(t, FAULT_AT + pg * PAGE, &v, 8, &si) != MMSIM_ACCESS_OK || v != 0xa000 + pg)
+			bad++;
+	}
+	return bad;
+}
+
+/*
+ * One thread forks while another migrates the process's anonymous pages
+ * (move_pages to the other node).  The migration's rmap walk holds the
+ * anon_vma's rwsem for read across its pass over the list; fork adds the
+ * child's VMA to that list, which must wait for the walk, or the walk
+ * passes the list's tail before the child's VMA is there, fork copies a
+ * PTE of the parent's that the walk then turns into a migration entry, and
+ * the child keeps mapping the old page, which the migration freed from
+ * under it.  Whatever the order, afterwards both read what was written.
+ *
+ *   FAULT_AT  +-- NANON private anonymous pages, written --+
+ */
+TEST(sched_fork_against_anon_migration_every_seed)
+{
+	long runs = gap_runs();
+	FILE *dts = fopen("examples/numa-4g.dts", "r");
+
+	if (!dts) {
+		test_skip("examples/numa-4g.dts not found (run from the source tree)");
+		return;
+	}
+	fclose(dts);
+	for (long seed = 1; seed <= runs; seed++) {
+		struct mmsim_machine *m = boot_seeded("examples/numa-4g.dts", (uint64_t)seed, 0);
+		struct mmsim_task *t0 = NULL, *t1 = NULL;
+		struct forker f = { 0 };
+		int64_t moved = 99;
+
+		ASSERT_EQ(mmsim_task_create(m, &t0), 0);
+		ASSERT_EQ(mmsim_thread_create(t0, &t1), 0);
+		ASSERT_EQ(mmsim_task_set_cpu(t1, 1), 0);
+		ASSERT_EQ(mmsim_mmap(t0, FAULT_AT, NANON * PAGE, RW, ANON, -1, 0), (int64_t)FAULT_AT);
+		ASSERT_EQ(mmsim_madvise(t0, FAULT_AT, NANON * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
+		for (uint64_t pg = 0; pg < NANON; pg++) {
+			struct mmsim_siginfo si;
+			uint64_t v = 0xa000 + pg;
+
+			ASSERT_EQ(mmsim_store(t0, FAULT_AT + pg * PAGE, &v, 8, &si), MMSIM_ACCESS_OK);
+		}
+		ASSERT_EQ(mmsim_spawn(t0, migrate_anon_body, &moved), 0);
+		ASSERT_EQ(mmsim_spawn(t1, fork_body, &f), 0);
+		if (mmsim_run_tasks(m))
+			TEST_FAIL_(1, "seed %ld: %s", seed, mmsim_strerror_last());
+		EXPECT_EQ(moved, 0);
+		ASSERT_EQ(f.err, 0);
+		check_seed(m, "fork against anon migration", seed);
+		if (anon_wrong(t0) || anon_wrong(f.child))
+			TEST_FAIL_(1, "seed %ld: %d of the parent's and %d of the child's pages read wrong", seed,
+				   anon_wrong(t0), anon_wrong(f.child));
+		mmsim_task_exit(f.child);
+		mmsim_machine_destroy(m);
+	}
+}

@@ -105,6 +105,7 @@ int dup_mm(struct mmsim_task *parent, struct mm_struct **out)
 		}
 		dst->vm_mm = mm;
 		vma_link_file(dst, src);
+		anon_vma_clone(dst, src);
 		dst->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
 		if (dst->vm_flags & VM_WIPEONFORK)
 			unlink_anon_vma(mm->machine, dst);

@@ -280,7 +280,9 @@ int  populate_range(struct mmsim_task *t, uint64_t start, uint64_t end, bool wri
 
 /* ----------------------------------------------------------- rmap.c */
 int  anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma);
-void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);
+void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);	/* takes av->rwsem */
+void __anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);	/* av->rwsem held */
+void anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src);
 void unlink_anon_vma(struct mmsim_machine *m, struct vm_area_struct *vma);
 void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_t addr);
 void page_dup_rmap(struct mmsim_machine *m, struct page *p);

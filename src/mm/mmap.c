@@ -144,11 +144,11 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 }
 
 /*
- * vm_area_dup - a copy of @v that shares its anon_vma and its file: it is
- * linked on the anon_vma's list and holds its own reference on each.  The
- * copy is in no mm's array and not yet on the inode's i_mmap: the caller
- * sets its vm_mm and range, then puts it there with vma_link_file(), so no
- * rmap walk meets a half-made copy.
+ * vm_area_dup - a copy of @v that shares its file (with a reference of its
+ * own).  The copy is in no mm's array, not yet on the inode's i_mmap and
+ * not on the anon_vma's list: the caller sets its vm_mm and range, then
+ * puts it there with vma_link_file() and anon_vma_clone() (each under its
+ * lock for write), so no rmap walk meets a half-made copy.
  */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *v)
 {
@@ -163,8 +163,6 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *v)
 	n->vm_file = NULL;
 	INIT_LIST_HEAD(&n->anon_vma_node);
 	INIT_LIST_HEAD(&n->shared_node);
-	if (v->anon_vma)
-		anon_vma_link(n, v->anon_vma);
 	if (v->vm_file) {
 		shmem_inode_get(v->vm_file);
 		n->vm_file = v->vm_file;
@@ -303,9 +301,15 @@ int __split_vma(struct mm_struct *mm, struct vm_area_struct *v, uint64_t addr, i
 		vma_adjust_trans_huge(v, addr);
 	if (!n)
 		return -MMSIM_ENOMEM;
-	/* Rmap walks of the file see @v whole, or both parts (vma_prepare). */
+	/*
+	 * Rmap walks see @v whole, or both parts (vma_prepare): of the file,
+	 * under i_mmap_rwsem; of the anonymous pages, under the anon_vma's
+	 * rwsem, which @n joins with its range final.
+	 */
 	if (v->vm_file)
 		down_write(&v->vm_file->i_mmap_rwsem);
+	if (v->anon_vma)
+		down_write(&v->anon_vma->rwsem);
 	if (new_below) {
 		n->vm_end = addr;
 		v->vm_start = addr;
@@ -314,6 +318,10 @@ int __split_vma(struct mm_struct *mm, struct vm_area_struct *v, uint64_t addr, i
 		n->vm_start = addr;
 		n->vm_pgoff += delta;
 		v->vm_end = addr;
+	}
+	if (v->anon_vma) {
+		__anon_vma_link(n, v->anon_vma);
+		up_write(&v->anon_vma->rwsem);
 	}
 	if (v->vm_file) {
 		list_add(&n->shared_node, &v->shared_node);

@@ -155,6 +155,7 @@ static int64_t move_vma(struct mmsim_task *t, struct vm_area_struct *v, uint64_t
 	if (vma_is_anonymous(v) && !v->anon_vma)
 		n->vm_pgoff = new_addr >> PAGE_SHIFT;
 	vma_link_file(n, v);
+	anon_vma_clone(n, v);
 	err = vma_insert(mm, n);
 	if (err) {
 		vm_area_free(m, n);

@@ -17,12 +17,16 @@
 
 #include "mm/internal.h"
 
-/* Give vma an anon_vma before its first anonymous page. */
+/*
+ * Give vma an anon_vma before its first anonymous page.  As Linux's
+ * anon_vma_prepare: the new anon_vma's rwsem for write, then
+ * page_table_lock, under which two faults of one VMA race to install one.
+ */
 int anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct anon_vma *av;
 
-	if (vma->anon_vma)
+	if (__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
 		return 0;
 	av = calloc(1, sizeof(*av));
 	if (!av)
@@ -30,23 +34,51 @@ int anon_vma_prepare(struct mm_struct *mm, struct vm_area_struct *vma)
 	INIT_LIST_HEAD(&av->vmas);
 	av->id = __atomic_fetch_add(&mm->machine->next_anon_vma_id, 1, __ATOMIC_RELAXED);
 	av->rwsem = (struct rw_semaphore)RWSEM_INIT("anon_vma");
-	/* Two faults of one VMA may race here: the first to re-check wins. */
+	down_write(&av->rwsem);
 	spin_lock(&mm->page_table_lock);
 	if (vma->anon_vma) {
 		spin_unlock(&mm->page_table_lock);
+		up_write(&av->rwsem);
 		free(av);
 		return 0;
 	}
-	anon_vma_link(vma, av);
+	__anon_vma_link(vma, av);
 	spin_unlock(&mm->page_table_lock);
+	up_write(&av->rwsem);
 	return 0;
 }
 
-void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
+/*
+ * Put vma on av's list; the caller holds av->rwsem for write (Linux's
+ * anon_vma_chain_link, whose callers all hold anon_vma_lock_write).  vma's
+ * mm and range must be final: a walk that finds it maps its pages there.
+ */
+void __anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
 {
-	vma->anon_vma = av;
 	list_add_tail(&vma->anon_vma_node, &av->vmas);
 	av->refcount++;
+	/* Published last: a lockless anon_vma_prepare sees it with the link done. */
+	__atomic_store_n(&vma->anon_vma, av, __ATOMIC_RELEASE);
+}
+
+/*
+ * anon_vma_link - __anon_vma_link under av->rwsem for write: an rmap walk
+ * (migration, reclaim) holds it for read across its whole pass over the
+ * list, and a VMA added in the middle of that pass could be missed - the
+ * walk passes the tail before fork copies a PTE the walk then changes.
+ */
+void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
+{
+	down_write(&av->rwsem);
+	__anon_vma_link(vma, av);
+	up_write(&av->rwsem);
+}
+
+/* anon_vma_clone: dst, a finished copy of src, joins src's anon_vma (if any). */
+void anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	if (src->anon_vma)
+		anon_vma_link(dst, src->anon_vma);
 }
 
 void anon_vma_put(struct anon_vma *av)
