@@ -259,3 +259,92 @@ TEST(sched_fork_against_anon_migration_every_seed)
 		mmsim_machine_destroy(m);
 	}
 }
+
+/* ------------------------------------------------ ftruncate against a fault */
+
+#define NFILE 4
+
+struct file_writer {
+	int ok, sigbus, other;  /* how the stores ended */
+};
+
+/* A shared write to each page of the memfd mapping: a fault that fills the cache. */
+static void file_store_body(struct mmsim_task *t, void *arg)
+{
+	struct file_writer *w = arg;
+
+	for (uint64_t pg = 0; pg < NFILE; pg++) {
+		struct mmsim_siginfo si = { 0 };
+		uint64_t v = 0xf00 + pg;
+		int r = mmsim_store(t, FILE_AT + pg * PAGE, &v, 8, &si);
+
+		if (r == MMSIM_ACCESS_OK)
+			w->ok++;
+		else if (r == MMSIM_ACCESS_SIGNAL && si.signo == MMSIM_SIGBUS)
+			w->sigbus++;
+		else
+			w->other++;
+	}
+}
+
+struct truncater {
+	int fd;
+	int err;
+};
+
+static void truncate_body(struct mmsim_task *t, void *arg)
+{
+	struct truncater *tr = arg;
+
+	tr->err = mmsim_ftruncate(t, tr->fd, 0);
+}
+
+/*
+ * One thread writes each page of a MAP_SHARED memfd mapping (each store a
+ * fault that finds or creates the page-cache page and maps it) while
+ * another truncates the file to nothing.  A fault that got its page before
+ * the truncation took the page out of the cache must not map it after:
+ * once both are done nothing of the file is left, every access is SIGBUS,
+ * and no page is mapped out of the cache.
+ *
+ *   FILE_AT  +-- MAP_SHARED memfd, NFILE pages, then size 0 --+
+ */
+TEST(sched_ftruncate_against_shmem_fault_every_seed)
+{
+	long runs = gap_runs();
+
+	for (long seed = 1; seed <= runs; seed++) {
+		struct mmsim_machine *m = boot_seeded(NULL, (uint64_t)seed, 2);
+		struct mmsim_task *t0 = NULL, *t1 = NULL;
+		struct file_writer w = { 0 };
+		struct truncater tr = { .err = 99 };
+
+		ASSERT_EQ(mmsim_task_create(m, &t0), 0);
+		ASSERT_EQ(mmsim_thread_create(t0, &t1), 0);
+		ASSERT_EQ(mmsim_task_set_cpu(t1, 1), 0);
+		tr.fd = mmsim_memfd_create(t0, "truncated", 0);
+		ASSERT_GE(tr.fd, 0);
+		ASSERT_EQ(mmsim_ftruncate(t0, tr.fd, NFILE * PAGE), 0);
+		ASSERT_EQ(mmsim_mmap(t0, FILE_AT, NFILE * PAGE, RW, MMSIM_MAP_SHARED | MMSIM_MAP_FIXED, tr.fd, 0),
+			  (int64_t)FILE_AT);
+		ASSERT_EQ(mmsim_spawn(t0, file_store_body, &w), 0);
+		ASSERT_EQ(mmsim_spawn(t1, truncate_body, &tr), 0);
+		if (mmsim_run_tasks(m))
+			TEST_FAIL_(1, "seed %ld: %s", seed, mmsim_strerror_last());
+		EXPECT_EQ(tr.err, 0);
+		EXPECT_EQ(w.other, 0);
+		EXPECT_EQ(w.ok + w.sigbus, NFILE);
+		check_seed(m, "ftruncate against a shmem fault", seed);
+		for (uint64_t pg = 0; pg < NFILE; pg++) {
+			struct mmsim_siginfo si = { 0 };
+			uint64_t v;
+
+			if (mmsim_load(t0, FILE_AT + pg * PAGE, &v, 8, &si) != MMSIM_ACCESS_SIGNAL ||
+			    si.signo != MMSIM_SIGBUS)
+				TEST_FAIL_(1, "seed %ld: page %llu of the truncated file is still mapped "
+					   "(reads 0x%llx)", seed, (unsigned long long)pg, (unsigned long long)v);
+		}
+		EXPECT_EQ(mmsim_vmstat(m, "nr_shmem"), 0);
+		mmsim_machine_destroy(m);
+	}
+}

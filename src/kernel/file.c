@@ -204,6 +204,7 @@ int mmsim_fallocate(struct mmsim_task *t, int fd, int mode, uint64_t off, uint64
 				return seterr(-MMSIM_ENOSPC, "fallocate: out of memory at page %llu",
 					      (unsigned long long)i);
 			}
+			folio_unlock(p);
 			put_page(t->machine, p);
 		}
 		if (mode & MMSIM_FALLOC_FL_KEEP_SIZE)

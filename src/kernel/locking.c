@@ -180,6 +180,18 @@ void bit_lock(uint32_t *word, uint32_t bit, const char *name)
 	sched_lock_acquired(me, word, name);
 }
 
+/* Never waits, so never switches: a page nobody else can reach yet is locked so (__folio_set_locked). */
+bool bit_trylock(uint32_t *word, uint32_t bit, const char *name)
+{
+	struct sched_thread *me = sched_current;
+
+	if (__atomic_fetch_or(word, bit, __ATOMIC_ACQUIRE) & bit)
+		return false;
+	if (me)
+		sched_lock_acquired(me, word, name);
+	return true;
+}
+
 void bit_unlock(uint32_t *word, uint32_t bit, const char *name)
 {
 	struct sched_thread *me = sched_current;

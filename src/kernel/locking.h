@@ -60,6 +60,7 @@ void up_write(struct rw_semaphore *s);
 
 /* A lock that is one bit of a word (the folio lock: PG_locked in page->flags). */
 void bit_lock(uint32_t *word, uint32_t bit, const char *name);
+bool bit_trylock(uint32_t *word, uint32_t bit, const char *name);
 void bit_unlock(uint32_t *word, uint32_t bit, const char *name);
 
 static inline bool spin_is_locked(const spinlock_t *l)

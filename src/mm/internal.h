@@ -128,6 +128,7 @@ void put_page(struct mmsim_machine *m, struct page *p);
 /* The folio lock: held across a migration, a swap-out, a swap-in. */
 static inline void folio_lock(struct page *p) { bit_lock(&p->flags, PG_locked, "folio_lock"); }
 static inline void folio_unlock(struct page *p) { bit_unlock(&p->flags, PG_locked, "folio_lock"); }
+static inline bool folio_trylock(struct page *p) { return bit_trylock(&p->flags, PG_locked, "folio_lock"); }
 
 /* --------------------------------------------------------- pagewalk.c */
 /*
@@ -321,7 +322,7 @@ void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages);
 struct shmem_inode *shmem_inode_create(struct mmsim_machine *m, const char *name, bool anon);
 void shmem_inode_get(struct shmem_inode *in);
 void shmem_inode_put(struct mmsim_machine *m, struct shmem_inode *in);
-/* Find or create the page cache page at index; NULL past EOF (SIGBUS) or ENOMEM. */
+/* Find or create the page cache page at index, locked; NULL past EOF (SIGBUS) or ENOMEM. */
 struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64_t index,
 			    gfp_t extra_gfp, vm_fault_t *ret);
 int  shmem_truncate(struct mmsim_machine *m, struct shmem_inode *in, uint64_t size);

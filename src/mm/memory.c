@@ -223,23 +223,29 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 	vm_fault_t ret = 0;
 	struct page *p, *copy;
 
+	/* Locked: truncation cannot take it out of the cache until it is mapped. */
 	p = shmem_get_page(vmf->task, vma->vm_file, linear_page_index(vma, vmf->address),
 			   vma_tagged_gfp(vma), &ret);
 	if (!p)
 		return ret;
 	if (!write || (vma->vm_flags & VM_SHARED)) {
-		if (!vmf_pte_lock_same(vmf))
+		if (!vmf_pte_lock_same(vmf)) {
+			folio_unlock(p);
 			return fault_overtaken(vmf, p);
+		}
 		map_file_page(vmf, p, write);
 		spin_unlock(vmf->ptl);
+		folio_unlock(p);
 		trace_fault(vmf, write ? "shared-write" : "file-read");
 		return 0;
 	}
 	if (anon_vma_prepare(vmf->mm, vma) || !(copy = alloc_anon_page(vmf, false))) {
+		folio_unlock(p);
 		put_page(m, p);
 		return VM_FAULT_OOM;
 	}
 	copy_user_highpage(m, copy, p);
+	folio_unlock(p);
 	put_page(m, p);
 	if (!vmf_pte_lock_same(vmf))
 		return fault_overtaken(vmf, copy);

@@ -73,9 +73,14 @@ struct page *shmem_find_page(struct mmsim_machine *m, struct shmem_inode *in, ui
 }
 
 /*
- * shmem_get_page - the page at index, created zeroed if absent, with a
- * reference for the caller.  NULL with *ret = VM_FAULT_SIGBUS past EOF, or
- * VM_FAULT_OOM when memory is short.
+ * shmem_get_page - the page at index, created zeroed if absent, locked and
+ * with a reference for the caller, who maps it (or copies it) and then
+ * unlocks it: truncation takes each page's lock before it takes the page
+ * out of the cache, so a page the caller holds locked and finds still in
+ * the cache is not past EOF until the caller lets go (Linux's
+ * shmem_get_folio returns it locked, and checks folio->mapping after
+ * locking).  NULL with *ret = VM_FAULT_SIGBUS past EOF, or VM_FAULT_OOM
+ * when memory is short.
  */
 struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64_t index,
 			    gfp_t extra_gfp, vm_fault_t *ret)
@@ -99,12 +104,27 @@ struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64
 			return NULL;
 		}
 		if (*slot) {
+			struct page *found = pfn_to_page(m, *slot - 1);
+
 			/* Another task's page got in first: use it, as -EEXIST does. */
-			if (p)
+			if (p) {
 				__free_pages(m, p, 0);
-			p = pfn_to_page(m, *slot - 1);
-			get_page(p);
-			return p;
+				p = NULL;
+			}
+			get_page(found);
+			folio_lock(found);
+			/*
+			 * Truncated (or migrated) while we waited for its lock:
+			 * look again - the size first, which truncation set
+			 * before it took pages out.
+			 */
+			if (found->mapping != (uintptr_t)in || found->index != index ||
+			    index >= (in->size + PAGE_SIZE - 1) >> PAGE_SHIFT) {
+				folio_unlock(found);
+				put_page(m, found);
+				continue;
+			}
+			return found;
 		}
 		if (p)
 			break;
@@ -120,7 +140,11 @@ struct page *shmem_get_page(struct mmsim_task *t, struct shmem_inode *in, uint64
 			return NULL;
 		}
 	}
-	/* Into the cache before anything that may switch tasks (the LRU lock). */
+	/*
+	 * Into the cache locked (nobody can see it yet: no waiting, no
+	 * switch), and before anything that may switch tasks (the LRU lock).
+	 */
+	folio_trylock(p);
 	p->mapping = (uintptr_t)in;
 	p->index = index;
 	p->flags |= PG_swapbacked | PG_uptodate;
@@ -205,8 +229,16 @@ static void unmap_mapping_pages(struct shmem_inode *in, uint64_t start, uint64_t
 	up_read(&in->i_mmap_rwsem);
 }
 
-/* Drop every cached page with index in [start, end). */
-static void shmem_drop_range(struct mmsim_machine *m, struct shmem_inode *in, uint64_t start, uint64_t end)
+/*
+ * Drop every cached page with index in [start, end), each under its lock
+ * (truncate_inode_pages_range): a fault that found the page before it went
+ * holds the lock until its PTE is in, and then the page is mapped again
+ * after the unmap_mapping_pages() the caller did - so it is unmapped once
+ * more under the lock, as truncate_cleanup_folio does.  even_cows as for
+ * unmap_mapping_pages.
+ */
+static void shmem_drop_range(struct mmsim_machine *m, struct shmem_inode *in, uint64_t start, uint64_t end,
+			     bool even_cows)
 {
 	uint64_t last = in->nr_slots << CHUNK_SHIFT;
 
@@ -214,12 +246,24 @@ static void shmem_drop_range(struct mmsim_machine *m, struct shmem_inode *in, ui
 		end = last;
 	for (uint64_t i = start; i < end; i++) {
 		uint64_t **chunks = (uint64_t **)in->pages;
+		struct page *p;
 
 		if (!chunks[i >> CHUNK_SHIFT]) {
 			i |= CHUNK_SIZE - 1;
 			continue;
 		}
-		shmem_delete_page(m, in, i);
+		p = shmem_find_page(m, in, i);
+		if (!p)
+			continue;
+		get_page(p);
+		folio_lock(p);
+		if (p->mapping == (uintptr_t)in && p->index == i) {
+			if (page_mapcount(p))
+				unmap_mapping_pages(in, i, i + 1, even_cows);
+			shmem_delete_page(m, in, i);
+		}
+		folio_unlock(p);
+		put_page(m, p);
 	}
 }
 
@@ -229,8 +273,10 @@ int shmem_truncate(struct mmsim_machine *m, struct shmem_inode *in, uint64_t siz
 	uint64_t first = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
 	if (size < in->size) {
+		/* i_size first (truncate_setsize): a fault from now on finds EOF. */
+		in->size = size;
 		unmap_mapping_pages(in, first, UINT64_MAX, true);
-		shmem_drop_range(m, in, first, UINT64_MAX);
+		shmem_drop_range(m, in, first, UINT64_MAX, true);
 		/* The tail of a partial last page reads as zeros from now on. */
 		if (size & ~PAGE_MASK) {
 			struct page *p = shmem_find_page(m, in, size >> PAGE_SHIFT);
@@ -263,7 +309,7 @@ int shmem_punch_hole(struct mmsim_machine *m, struct shmem_inode *in, uint64_t s
 	}
 	if (first < last) {
 		unmap_mapping_pages(in, first, last, false);
-		shmem_drop_range(m, in, first, last);
+		shmem_drop_range(m, in, first, last, false);
 	}
 	return 0;
 }
@@ -272,7 +318,7 @@ void shmem_inode_put(struct mmsim_machine *m, struct shmem_inode *in)
 {
 	if (--in->refcount > 0)
 		return;
-	shmem_drop_range(m, in, 0, UINT64_MAX);
+	shmem_drop_range(m, in, 0, UINT64_MAX, true);
 	for (uint64_t c = 0; c < in->nr_slots; c++)
 		free(((uint64_t **)in->pages)[c]);
 	free(in->pages);
