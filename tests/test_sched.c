@@ -869,3 +869,93 @@ TEST(sched_check_reports_a_page_left_in_an_lru_batch)
 	ASSERT_CONSISTENT(m);
 	mmsim_machine_destroy(m);
 }
+
+/*
+ * Threads of one process faulting on two CPUs cache their rss changes per
+ * CPU; whatever takes the machine whole adds them up first.  Two host
+ * threads fault RSS_PAGES pages each in windows of their own; RssAnon is
+ * then exact, and before anything took the machine whole the changes were
+ * still cached on the CPUs (RSS_PAGES is not a multiple of the sync batch).
+ *
+ *   LRU_AREA             +RSS_PAGES pages         +2*RSS_PAGES
+ *   | thread 0, on CPU 0 | thread 1, on CPU 1     |
+ */
+#define RSS_PAGES 100
+
+static void *rss_fault_host(void *arg)
+{
+	void **a = arg;
+	struct mmsim_task *t = a[0];
+	uint64_t base = *(uint64_t *)a[1];
+	struct mmsim_siginfo si;
+
+	for (uint64_t p = 0; p < RSS_PAGES; p++) {
+		uint64_t v = base + p;
+
+		if (mmsim_store(t, base + p * PAGE, &v, 8, &si) != MMSIM_ACCESS_OK)
+			(*(int *)a[2])++;
+	}
+	return NULL;
+}
+
+static long long rss_anon_kb(struct mmsim_machine *m, struct mmsim_task *t)
+{
+	char status[4096];
+	unsigned long long kb = 0;
+	const char *line;
+
+	if (mmsim_proc_read(m, t, "self/status", status, sizeof(status)) <= 0 ||
+	    !(line = strstr(status, "RssAnon:")) || sscanf(line, "RssAnon: %llu", &kb) != 1)
+		return -1;
+	return (long long)kb;
+}
+
+TEST(sched_parallel_thread_rss_cached_per_cpu_and_synced)
+{
+	struct mmsim_machine *m = boot(NULL, 1, 2);
+	struct mmsim_sched_options o = { .mode = MMSIM_SCHED_PARALLEL };
+	struct mmsim_task *t[2];
+	uint64_t base[2] = { LRU_AREA, LRU_AREA + RSS_PAGES * PAGE };
+	int errors = 0;
+	pthread_t host[2];
+	char report[512];
+	long long before;
+
+	ASSERT_EQ(mmsim_sched_set(m, &o), 0);
+	t[0] = task(m, 0);
+	ASSERT_EQ(mmsim_thread_create(t[0], &t[1]), 0);
+	ASSERT_EQ(mmsim_task_set_cpu(t[1], 1), 0);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(mmsim_mmap(t[i], base[i], RSS_PAGES * PAGE, RW, ANON, -1, 0), (int64_t)base[i]);
+		ASSERT_EQ(mmsim_madvise(t[i], base[i], RSS_PAGES * PAGE, MMSIM_MADV_NOHUGEPAGE), 0);
+	}
+	before = rss_anon_kb(m, t[0]);
+	{
+		void *args[2][3] = { { t[0], &base[0], &errors }, { t[1], &base[1], &errors } };
+
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(pthread_create(&host[i], NULL, rss_fault_host, args[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(host[i], NULL);
+	}
+	EXPECT_EQ(errors, 0);
+	/* Cached on both CPUs: the checker, run without taking the machine, would say so. */
+	EXPECT_TRUE(m->cpus[0].rss_mm == t[0]->mm && m->cpus[1].rss_mm == t[0]->mm);
+	EXPECT_EQ(m->cpus[0].rss_events + m->cpus[1].rss_events, 2 * (RSS_PAGES % 64));
+	EXPECT_EQ(rss_anon_kb(m, t[0]) - before, 2 * RSS_PAGES * 4);
+	EXPECT_TRUE(m->cpus[0].rss_mm == NULL && m->cpus[1].rss_mm == NULL);
+	ASSERT_CONSISTENT(m);
+
+	/*
+	 * The checker reports changes left cached between calls (out of
+	 * parallel mode, where taking the machine whole would sync them).
+	 */
+	o.mode = MMSIM_SCHED_DETERMINISTIC;
+	ASSERT_EQ(mmsim_sched_set(m, &o), 0);
+	m->cpus[1].rss_mm = t[0]->mm;
+	EXPECT_NE(mmsim_check(m, report, sizeof(report)), 0);
+	ASSERT_STR_CONTAINS(report, "cpu 1: rss changes of mm");
+	m->cpus[1].rss_mm = NULL;
+	ASSERT_CONSISTENT(m);
+	mmsim_machine_destroy(m);
+}

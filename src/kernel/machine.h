@@ -90,6 +90,14 @@ struct cpu {
 	_Alignas(64) uint32_t run_next;
 	uint32_t run_serving;
 	_Alignas(64) struct cpu_stat_diff diff;
+	/*
+	 * Parallel runs: rss changes of one mm not yet in mm->rss (mm/memory.c
+	 * inc_mm_counter_page), so that threads of one process faulting on two
+	 * CPUs do not share the counter's line on every fault.
+	 */
+	struct mm_struct *rss_mm;
+	int64_t rss_delta[NR_MM_COUNTERS];
+	unsigned int rss_events;        /* changes cached since the last sync       */
 	/* Parallel runs: new user pages not yet on the LRU (mm/swap.c lru_add). */
 	struct {
 		unsigned int nr;
@@ -405,6 +413,7 @@ static inline unsigned int smp_processor_id(struct mmsim_machine *m)
 /* Fold every CPU's differentials into the totals; no CPU may be running beside. */
 void fold_cpu_stats(struct mmsim_machine *m);
 void lru_add_drain_all(struct mmsim_machine *m);
+void sync_mm_rss_all(struct mmsim_machine *m);
 
 /* kernel/error.c: the calling host thread's last failure. */
 int  seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -590,12 +590,14 @@ static bool cpu_run_contended(struct cpu *c)
 
 /*
  * What the CPUs kept to themselves goes back to the machine: their LRU
- * batches onto the lists, their differentials into the totals.  The caller
+ * batches onto the lists, their cached rss into the mms, their
+ * differentials into the totals.  The caller
  * holds every CPU, or none runs.
  */
 static void settle_cpus(struct mmsim_machine *m)
 {
 	lru_add_drain_all(m);
+	sync_mm_rss_all(m);
 	fold_cpu_stats(m);
 }
 

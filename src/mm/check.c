@@ -714,6 +714,9 @@ static void check_locks(struct checker *c)
 
 		if (cp->run_next - cp->run_serving != sched_run_locks_held_by_caller())
 			problem(c, "cpu %u: its run lock is held between calls", cpu);
+		if (cp->rss_mm)
+			problem(c, "cpu %u: rss changes of mm %llu cached between calls", cpu,
+				(unsigned long long)cp->rss_mm->id);
 		if (cp->lru_add.nr)
 			problem(c, "cpu %u: %u pages left in its LRU batch between calls", cpu, cp->lru_add.nr);
 		if (cp->diff.clock)

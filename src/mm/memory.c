@@ -80,13 +80,59 @@ static enum mm_counter mm_counter_of(const struct page *p)
 	return (p->flags & PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
 }
 
+/* Changes a CPU caches before it adds them to the mm (Linux's TASK_RSS_EVENTS_THRESH). */
+#define RSS_SYNC_EVENTS 64
+
+/*
+ * Move c's cached rss changes into their mm: with atomic adds while other
+ * CPUs run (threads of the mm may sync theirs at once), plainly when the
+ * caller holds the machine whole.
+ */
+static void sync_cpu_rss(struct cpu *c, bool atomic)
+{
+	for (int i = 0; c->rss_mm && i < NR_MM_COUNTERS; i++) {
+		if (atomic)
+			__atomic_fetch_add(&c->rss_mm->rss[i], c->rss_delta[i], __ATOMIC_RELAXED);
+		else
+			c->rss_mm->rss[i] += c->rss_delta[i];
+		c->rss_delta[i] = 0;
+	}
+	c->rss_mm = NULL;
+	c->rss_events = 0;
+}
+
+/*
+ * Count a page mapped (+1) or unmapped (-1) in mm's rss.  Beside other CPUs
+ * (parallel mode, shared) the change is cached per CPU and added every
+ * RSS_SYNC_EVENTS changes, as Linux's per-task rss cache did before it
+ * became a percpu_counter: threads of one process then touch the shared
+ * counter once per 64 faults, not on each.  Taking the machine whole syncs
+ * every CPU (sync_mm_rss_all), so that no reader of mm->rss - all of them
+ * hold the machine - sees a stale count, and no mm is freed with changes
+ * cached.
+ */
 void inc_mm_counter_page(struct mm_struct *mm, struct page *p, int delta)
 {
-	/* Threads of mm may fault on other CPUs at the same time (Linux: percpu_counter). */
-	if (par_cpu)
-		__atomic_fetch_add(&mm->rss[mm_counter_of(p)], delta, __ATOMIC_RELAXED);
-	else
+	struct cpu *c = par_cpu;
+
+	if (!c) {
 		mm->rss[mm_counter_of(p)] += delta;
+		return;
+	}
+	if (c->rss_mm != mm) {
+		sync_cpu_rss(c, true);
+		c->rss_mm = mm;
+	}
+	c->rss_delta[mm_counter_of(p)] += delta;
+	if (++c->rss_events >= RSS_SYNC_EVENTS)
+		sync_cpu_rss(c, true);
+}
+
+/* Every CPU's cached rss changes into their mms: the caller holds the machine whole. */
+void sync_mm_rss_all(struct mmsim_machine *m)
+{
+	for (unsigned int c = 0; c < m->nr_cpus; c++)
+		sync_cpu_rss(&m->cpus[c], false);
 }
 
 void clear_user_highpage(struct mmsim_machine *m, struct page *p)

@@ -1025,7 +1025,8 @@ struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, uint64_t addr)
 
 	sched_point("lock_vma_under_rcu");
 	vma = vma_lookup(mm, addr);
-	if (!vma || (vma_is_anonymous(vma) && !vma->anon_vma))
+	/* anon_vma is set under page_table_lock only: read it as one word. */
+	if (!vma || (vma_is_anonymous(vma) && !__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE)))
 		return NULL;
 	if (vma->vm_lock_seq == mm->mm_lock_seq || !down_read_trylock(&vma->vm_lock))
 		return NULL;
