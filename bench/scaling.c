@@ -27,18 +27,25 @@
  * The fault phase clears a 4 KiB page of simulated RAM per fault, as the
  * kernel does: at 64 MiB per body that is memory-bandwidth work, and how
  * far it scales on two cores depends on the host's memory system as much
- * as on the model.
+ * as on the model.  So the table ends with the host kernel's own scaling
+ * on the same phase (host threads, a VMA each, real page faults), as the
+ * reference for what this machine allows.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mmsim.h"
 #include "scaling.h"
 
 #define SIM_PAGE 4096ULL
+#define HOST_PAGE sysconf(_SC_PAGESIZE)
 
 struct body {
 	int *ready, n;          /* the start line: bodies arrived, bodies in all */
@@ -240,6 +247,81 @@ out:
 	return rate;
 }
 
+/* ------------------------------------------- the host kernel, for reference */
+
+/*
+ * The same fault phase on the host's own kernel: n host threads, each
+ * mapping `size` bytes of its own (a VMA each), all starting together,
+ * one write fault per host page.  Its scaling tells what this machine's
+ * cores and memory allow a real kernel's page_fault1 here.
+ */
+struct host_body {
+	pthread_barrier_t *start;
+	uint64_t size, t0, t1;
+	int err;
+};
+
+static void *host_fault_thread(void *arg)
+{
+	struct host_body *h = arg;
+	uint8_t *p = mmap(NULL, h->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		h->err = errno;
+		pthread_barrier_wait(h->start);
+		return NULL;
+	}
+	madvise(p, h->size, MADV_NOHUGEPAGE);
+	pthread_barrier_wait(h->start);
+	h->t0 = now_ns();
+	for (uint64_t off = 0; off < h->size; off += (uint64_t)HOST_PAGE)
+		*(volatile uint64_t *)(p + off) = off;
+	h->t1 = now_ns();
+	munmap(p, h->size);
+	return NULL;
+}
+
+static double host_measure(int n, uint64_t size, int rounds)
+{
+	double rates[32];
+	int got = 0;
+
+	if (rounds > 32)
+		rounds = 32;
+	for (int r = 0; r <= rounds; r++) {
+		pthread_barrier_t start;
+		struct host_body h[2];
+		pthread_t th[2];
+		uint64_t first = UINT64_MAX, last = 0;
+		int started = 0, err = 0;
+
+		pthread_barrier_init(&start, NULL, (unsigned int)n);
+		for (int i = 0; i < n; i++) {
+			h[i] = (struct host_body){ .start = &start, .size = size };
+			if (pthread_create(&th[i], NULL, host_fault_thread, &h[i]))
+				break;
+			started++;
+		}
+		if (started < n) {	/* the barrier can never open: nothing to measure */
+			pthread_barrier_destroy(&start);
+			return 0;
+		}
+		for (int i = 0; i < n; i++) {
+			pthread_join(th[i], NULL);
+			err |= h[i].err;
+			first = h[i].t0 < first ? h[i].t0 : first;
+			last = h[i].t1 > last ? h[i].t1 : last;
+		}
+		pthread_barrier_destroy(&start);
+		if (err)
+			return 0;
+		if (r && last > first)
+			rates[got++] = (double)n * (double)(size / (uint64_t)HOST_PAGE) * 1e9 / (double)(last - first);
+	}
+	qsort(rates, (size_t)got, sizeof(rates[0]), cmp_double);
+	return got ? rates[got / 2] : 0;
+}
+
 int bench_scaling(uint64_t size, int rounds, int csv)
 {
 	static const struct { const char *name, *key; int threads; double target; } shape[] = {
@@ -269,6 +351,17 @@ int bench_scaling(uint64_t size, int rounds, int csv)
 			printf("  %-38s %11.2fM/s %11.2fM/s %7.2fx %7s%.1fx %s\n", shape[s].name,
 			       one / 1e6, two / 1e6, two / one, ">=", shape[s].target,
 			       two / one >= shape[s].target ? "met" : "MISSED");
+	}
+	{
+		double one = host_measure(1, size, rounds), two = one ? host_measure(2, size, rounds) : 0;
+
+		if (!one || !two)
+			fprintf(stderr, "mmsim bench: scaling_host: could not run the host threads\n");
+		else if (csv)
+			printf("scaling_host_kernel,%.0f,%.0f,%.3f,0\n", one, two, two / one);
+		else
+			printf("  %-38s %11.2fM/s %11.2fM/s %7.2fx %8s\n", "host kernel, threads, one VMA each",
+			       one / 1e6, two / 1e6, two / one, "(ref.)");
 	}
 	return status;
 }
