@@ -46,6 +46,7 @@ struct capture_control;
 	X(COST_TLBI_PAGE, "tlbi_page", 40, "TLBI VAE1IS + DSB for one page")    \
 	X(COST_TLBI_ASID, "tlbi_asid", 120, "TLBI ASIDE1IS + DSB")              \
 	X(COST_TLBI_ALL, "tlbi_all", 300, "TLBI VMALLE1IS + DSB")               \
+	X(COST_TLB_IPI, "tlb_ipi", 900, "a shootdown to one other CPU: IPI, its TLBI, the acknowledgement") \
 	X(COST_SYSCALL, "syscall", 150, "system call entry and exit")           \
 	X(COST_VMA_OP, "vma_op", 200, "a VMA insert, split, merge or removal")  \
 	X(COST_MIGRATE_PAGE, "migrate_page", 1500, "unmap, copy and remap one page") \
@@ -77,6 +78,39 @@ struct cpu_stat_diff {
 /* Linux's PAGEVEC_SIZE: pages a CPU gathers before it takes the lru_lock. */
 #define LRU_ADD_BATCH 31
 
+/*
+ * Parallel runs: a TLB invalidation another CPU asks this one to do
+ * (arch/arm64/tlbflush.c).  Only the body holding a CPU touches its TLB,
+ * so a flusher running beside the others posts here and waits.
+ */
+enum tlb_req_kind {
+	TLB_REQ_PAGES,                  /* TLBI VAE1 on each page of [start, end)   */
+	TLB_REQ_BLOCK,                  /* one TLBI dropping a block's [start, end) */
+	TLB_REQ_ASID,                   /* TLBI ASIDE1                              */
+};
+struct tlb_flush_req {
+	uint64_t start, end;            /* the range (PAGES, BLOCK)                 */
+	uint16_t asid;
+	uint8_t kind;                   /* enum tlb_req_kind                        */
+};
+#define TLB_MAILBOX_SLOTS 8
+/*
+ * A CPU's shootdown mailbox, the model's IPI.  Senders add requests under
+ * lock and bump posted; the CPU's holder takes them all, applies them to
+ * its TLB and publishes acked = the posted it took.  pending is the one
+ * word the access path reads.  Empty whenever no parallel run is under
+ * way or one body holds the whole machine (mmsim_check).
+ */
+struct tlb_mailbox {
+	uint32_t lock;                  /* host spinlock of senders and receiver    */
+	uint32_t pending;               /* nonzero while requests wait              */
+	uint32_t nr;                    /* requests in req[]                        */
+	uint32_t overflow;              /* requests past req[]: flush the whole TLB */
+	uint64_t posted;                /* requests ever posted (generation)        */
+	uint64_t acked;                 /* requests applied so far, in post order   */
+	struct tlb_flush_req req[TLB_MAILBOX_SLOTS];
+};
+
 /* One CPU: its TLB and what it is running. */
 struct cpu {
 	unsigned int id;
@@ -89,6 +123,7 @@ struct cpu {
 	 */
 	_Alignas(64) uint32_t run_next;
 	uint32_t run_serving;
+	_Alignas(64) struct tlb_mailbox ipi;
 	_Alignas(64) struct cpu_stat_diff diff;
 	/*
 	 * Parallel runs: rss changes of one mm not yet in mm->rss (mm/memory.c
@@ -104,6 +139,31 @@ struct cpu {
 		struct page *pages[LRU_ADD_BATCH];
 	} lru_add;
 };
+
+/*
+ * The run lock's two ends (kernel/sched.c takes it in turn).  Taking it is
+ * a seq_cst read-modify-write and a holder then reads its mailbox: with a
+ * sender posting (seq_cst) and then looking whether the CPU is held, one
+ * of the two always sees the other (tlbflush.c).
+ */
+static inline bool cpu_run_trylock(struct cpu *c)
+{
+	uint32_t serving = __atomic_load_n(&c->run_serving, __ATOMIC_RELAXED), next = serving;
+
+	return __atomic_compare_exchange_n(&c->run_next, &next, serving + 1, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_RELAXED);
+}
+static inline void cpu_run_unlock(struct cpu *c)
+{
+	__atomic_fetch_add(&c->run_serving, 1, __ATOMIC_RELEASE);
+}
+/* Is c held (or about to be, by a body holding a ticket)?  run_next first: see tlbflush.c. */
+static inline bool cpu_run_held(struct cpu *c)
+{
+	uint32_t next = __atomic_load_n(&c->run_next, __ATOMIC_SEQ_CST);
+
+	return __atomic_load_n(&c->run_serving, __ATOMIC_SEQ_CST) != next;
+}
 
 struct files_struct {
 	int refcount;
@@ -126,9 +186,14 @@ struct mmsim_task {
 	struct mm_struct *mm;
 	struct files_struct *files;
 	unsigned int cpu;
-	/* Cached for the load/store fast path: the CPU's TLB and mm's ASID (0 = none). */
-	struct tlb *tlb;
+	/*
+	 * Cached for the load/store fast path: the CPU's TLB (in parallel mode
+	 * an empty one, so the inline path misses and the out-of-line one
+	 * holds the CPU) and mm's ASID (0 = none).
+	 */
+	const struct tlb *tlb;
 	uint16_t asid;
+	bool par_fast;                  /* parallel mode: the fast path holds the CPU */
 	bool killed;                    /* SIGKILL delivered (OOM); calls -ESRCH   */
 	uint64_t min_flt, maj_flt;
 	uint64_t tagged_addr_ctrl;      /* prctl(PR_SET_TAGGED_ADDR_CTRL) value     */
@@ -285,6 +350,11 @@ struct mmsim_machine {
 	unsigned int pfoom_rs_printed;
 	/* Test only: stands in for the arch fault-on-access hooks when set.       */
 	const struct fault_on_access_test_hook *fault_on_access_test_hook;
+	/*
+	 * Test only: TLB flushes skip every CPU but the flusher's own - the
+	 * missed shootdown the tests must catch (stale reads, mmsim_check).
+	 */
+	bool debug_no_remote_tlb_flush;
 };
 
 static inline struct page *pfn_to_page(struct mmsim_machine *m, uint64_t pfn)

@@ -39,12 +39,14 @@
  * one of two modes:
  *
  *   shared     it holds its own CPU only.  Only paths audited for running
- *              beside other CPUs run so - a user access and the anonymous
- *              fault with the allocator's fast path - and everything they
+ *              beside other CPUs run so - a user access, the anonymous
+ *              first-touch fault with the allocator's fast path, and the
+ *              anonymous write-protect (COW) fault - and everything they
  *              share is protected the way Linux protects it: the kernel's
  *              locks are real (compare-and-swap), page-table entries are
  *              read and written whole (READ_ONCE), counters and the clock
- *              are per-CPU differentials (struct cpu_stat_diff);
+ *              are per-CPU differentials (struct cpu_stat_diff), page
+ *              reference and map counts are atomic;
  *   exclusive  it holds every CPU, in index order, so nothing else runs:
  *              the rest of the kernel runs exactly as in a plain call.
  *
@@ -56,6 +58,19 @@
  * it waits for a kernel lock or sleeps, so a waiter never holds a CPU that
  * the holder needs.  Linux's own audit went the same way, lock by lock,
  * from one big kernel lock.
+ *
+ * A CPU's TLB is touched only by the body holding that CPU.  A shared body
+ * that must invalidate other CPUs' entries (a COW fault's ptep_clear_flush)
+ * posts a request to their mailboxes and waits for the acknowledgements
+ * (arch/arm64/tlbflush.c, sched_ipi_wait): a holder applies its requests
+ * when it takes the CPU (par_hold), at every scheduling point and before
+ * each translation, and a CPU nobody holds counts as done, since whoever
+ * takes it next applies them first.  While waiting, a body takes its own
+ * CPU's requests and gives the CPU up to an exclusive body that wants it.
+ * A body holding the whole machine, or one of a deterministic run, writes
+ * every TLB itself; in a deterministic run a shootdown is a scheduling
+ * point.  A host thread's access takes its CPU for the TLB-hit fast path
+ * with one compare-and-swap and reads the mailbox with one load.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -66,6 +81,7 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include "arch/arm64/tlbflush.h"
 #include "kernel/machine.h"
 #include "kernel/sched.h"
 
@@ -284,11 +300,14 @@ int mmsim_sched_set(struct mmsim_machine *m, const struct mmsim_sched_options *o
 			      "MMSIM_SCHED_RANDOM nor MMSIM_SCHED_PCT", o->policy);
 	if (o->pct_depth > 8)
 		return seterr(-MMSIM_EINVAL, "mmsim_sched_set: pct_depth %u is above 8", o->pct_depth);
+	/* Requests host threads left for CPUs nobody took again: apply them before the mode changes. */
+	if (m->sched->opt.mode == MMSIM_SCHED_PARALLEL)
+		tlb_ipi_drain_all(m);
 	m->sched->opt = *o;
 	{
 		struct list_head *pos;
 
-		/* The TLB fast path is for plain calls only (task_update_fastpath). */
+		/* In parallel mode the TLB fast path holds the CPU (task_update_fastpath). */
 		list_for_each(pos, &m->tasks)
 			task_update_fastpath(list_entry(pos, struct mmsim_task, tasks_node));
 	}
@@ -568,17 +587,13 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* The ticket is a seq_cst RMW: it orders the holder's mailbox reads after it (cpu_run_trylock). */
 static void cpu_run_lock(struct cpu *c)
 {
-	uint32_t ticket = __atomic_fetch_add(&c->run_next, 1, __ATOMIC_RELAXED);
+	uint32_t ticket = __atomic_fetch_add(&c->run_next, 1, __ATOMIC_SEQ_CST);
 
 	while (__atomic_load_n(&c->run_serving, __ATOMIC_ACQUIRE) != ticket)
 		sched_yield();
-}
-
-static void cpu_run_unlock(struct cpu *c)
-{
-	__atomic_fetch_add(&c->run_serving, 1, __ATOMIC_RELEASE);
 }
 
 /* Does a body wait for c, which the caller holds? */
@@ -591,7 +606,8 @@ static bool cpu_run_contended(struct cpu *c)
 /*
  * What the CPUs kept to themselves goes back to the machine: their LRU
  * batches onto the lists, their cached rss into the mms, their
- * differentials into the totals.  The caller
+ * differentials into the totals, the shootdowns posted while nobody held
+ * them into their TLBs.  The caller
  * holds every CPU, or none runs.
  */
 static void settle_cpus(struct mmsim_machine *m)
@@ -599,6 +615,7 @@ static void settle_cpus(struct mmsim_machine *m)
 	lru_add_drain_all(m);
 	sync_mm_rss_all(m);
 	fold_cpu_stats(m);
+	tlb_ipi_drain_all(m);
 }
 
 /*
@@ -626,6 +643,8 @@ static void par_hold(struct sched_thread *me, struct mmsim_task *cur, unsigned i
 		c->curr = me->task;
 		me->held_cpu = c;
 		par_cpu = c;
+		/* Requests posted while no body held c: before any access here. */
+		tlb_ipi_check(m, c);
 	}
 }
 
@@ -720,8 +739,33 @@ static void par_relax(struct sched_thread *me)
  */
 static void par_preempt_point(struct sched_thread *me)
 {
-	if (!me->exclusive && cpu_run_contended(me->held_cpu))
+	if (me->exclusive)
+		return;
+	/* A CPU takes its IPIs wherever it can be preempted. */
+	tlb_ipi_check(me->sched->m, me->held_cpu);
+	if (cpu_run_contended(me->held_cpu))
 		par_relax(me);
+}
+
+/*
+ * A shared-mode body shot target down (arch/arm64/tlbflush.c) and waits
+ * until target's holder applied request gen.  A CPU nobody holds is done:
+ * whoever takes it next applies the request first.  Meanwhile the waiter
+ * takes the IPIs sent to its own CPU - two CPUs shooting each other down
+ * both get their answer - and gives its CPU to an exclusive body that
+ * waits for it, which may be the holder of target waiting to hold all.
+ */
+void sched_ipi_wait(struct mmsim_machine *m, struct cpu *target, uint64_t gen)
+{
+	struct sched_thread *me = sched_current;
+
+	while (__atomic_load_n(&target->ipi.acked, __ATOMIC_ACQUIRE) < gen && cpu_run_held(target)) {
+		tlb_ipi_check(m, me->held_cpu);
+		if (cpu_run_contended(me->held_cpu))
+			par_relax(me);
+		else
+			sched_yield();
+	}
 }
 
 void __kernel_exclusive(void)

@@ -96,8 +96,14 @@ void kernel_exit(struct kernel_entry *e);
 /* How many times the caller holds each CPU's run lock (1 when it holds the machine). */
 unsigned int sched_run_locks_held_by_caller(void);
 
-/* Is m in parallel mode (its accesses then never take the TLB fast path)? */
+/* Is m in parallel mode (a host thread's access then holds its CPU for the TLB fast path)? */
 bool sched_parallel(struct mmsim_machine *m);
+
+/*
+ * Parallel runs, shared mode: wait until target applied the TLB shootdown
+ * request numbered gen, or nobody holds it (arch/arm64/tlbflush.c).
+ */
+void sched_ipi_wait(struct mmsim_machine *m, struct cpu *target, uint64_t gen);
 
 /*
  * The current task sleeps in the kernel (a migration entry, a userfaultfd):

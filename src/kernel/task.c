@@ -29,9 +29,17 @@ static struct mmsim_task *task_alloc(struct mmsim_machine *m)
 /* Refresh what the access fast path caches about where and what t runs. */
 void task_update_fastpath(struct mmsim_task *t)
 {
-	t->tlb = &t->machine->cpus[t->cpu].tlb;
-	/* In parallel mode every access enters as a body: another CPU may be shooting the TLB down. */
-	t->asid = t->mm && !t->killed && !sched_parallel(t->machine) ? t->mm->asid : 0;
+	/* Never filled: every lookup misses (keys of ASID 0 are never made). */
+	static const struct tlb tlb_never;
+
+	t->asid = t->mm && !t->killed ? t->mm->asid : 0;
+	/*
+	 * In parallel mode only the CPU's holder reads its TLB: the inline fast
+	 * path looks at an empty table and misses, and the out-of-line one
+	 * holds the CPU for the access's length (fault.c, access_fast_par).
+	 */
+	t->par_fast = sched_parallel(t->machine);
+	t->tlb = t->par_fast ? &tlb_never : &t->machine->cpus[t->cpu].tlb;
 }
 
 static void task_release(struct mmsim_task *t)

@@ -446,10 +446,35 @@ static struct mm_struct *mm_by_asid(struct mmsim_machine *m, uint16_t asid)
 	return NULL;
 }
 
+/*
+ * Shootdown mailboxes (arch/arm64/tlbflush.c): whoever holds the whole
+ * machine - this check does - has applied every request, so none waits,
+ * and every one posted was acknowledged.
+ */
+static void check_tlb_mailboxes(struct checker *c)
+{
+	struct mmsim_machine *m = c->m;
+
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		const struct tlb_mailbox *mb = &m->cpus[cpu].ipi;
+
+		if (mb->nr > TLB_MAILBOX_SLOTS)
+			problem(c, "cpu %u: %u TLB flush requests in a mailbox of %u", cpu, mb->nr,
+				TLB_MAILBOX_SLOTS);
+		if (mb->nr || mb->overflow || mb->pending)
+			problem(c, "cpu %u: %u TLB flush requests (and %u more) left pending, pending flag %u",
+				cpu, mb->nr, mb->overflow, mb->pending);
+		if (mb->acked != mb->posted)
+			problem(c, "cpu %u: %llu TLB flush requests posted but %llu acknowledged", cpu,
+				(unsigned long long)mb->posted, (unsigned long long)mb->acked);
+	}
+}
+
 static void check_tlbs(struct checker *c)
 {
 	struct mmsim_machine *m = c->m;
 
+	check_tlb_mailboxes(c);
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
 		for (unsigned int i = 0; i < TLB_ENTRIES; i++) {
 			struct tlb_entry *e = &m->cpus[cpu].tlb.e[i];
@@ -711,6 +736,9 @@ static void check_locks(struct checker *c)
 	/* Parallel runs fold every CPU's differentials when they end. */
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		const struct cpu *cp = &m->cpus[cpu];
+
+		if (cp->ipi.lock)
+			problem(c, "cpu %u: its TLB shootdown mailbox is locked between calls", cpu);
 
 		if (cp->run_next - cp->run_serving != sched_run_locks_held_by_caller())
 			problem(c, "cpu %u: its run lock is held between calls", cpu);

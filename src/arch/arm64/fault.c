@@ -16,6 +16,7 @@
  * accesses would be: a fault stops it at the first page that cannot be
  * reached, and the pages before it are done.
  */
+#include "arch/arm64/tlbflush.h"
 #include "hw/mmu.h"
 #include "mm/internal.h"
 
@@ -42,8 +43,9 @@ static void switch_to(struct mmsim_task *t)
 	struct cpu *cpu = &t->machine->cpus[t->cpu];
 
 	cpu->curr = t;
-	if (!(__atomic_load_n(&t->mm->cpumask, __ATOMIC_RELAXED) & (1ULL << t->cpu)))
-		__atomic_fetch_or(&t->mm->cpumask, 1ULL << t->cpu, __ATOMIC_RELAXED);
+	/* The bit is set before this CPU walks the tables: a flusher that misses it flushed first. */
+	if (!(__atomic_load_n(&t->mm->cpumask, __ATOMIC_SEQ_CST) & (1ULL << t->cpu)))
+		__atomic_fetch_or(&t->mm->cpumask, 1ULL << t->cpu, __ATOMIC_SEQ_CST);
 	if (!par_cpu) {
 		t->machine->current = t;
 		t->machine->this_cpu = t->cpu;
@@ -177,6 +179,9 @@ static struct tlb_entry *translate(struct mmsim_task *t, uint64_t va, bool write
 		struct tlb_entry *e = tlb_slot(tlb, va), fill;
 		uint32_t esr;
 
+		/* Beside other CPUs: take the shootdowns they sent before using the TLB. */
+		if (par_cpu)
+			tlb_ipi_check(m, par_cpu);
 		if (e->key == tlb_key(va, t->mm->asid) && (e->perm & need)) {
 			tlb->hits++;
 			return e;
@@ -366,26 +371,64 @@ static int access_slow(struct mmsim_task *t, int kind, uint64_t addr, void *buf,
  * NULL to fall back to access_slow().  A killed task has ASID 0, which no
  * entry carries, so it always falls back.
  */
-static inline __attribute__((always_inline)) uint8_t *access_fast(struct mmsim_task *t, uint64_t addr,
-								   uint64_t len, uint32_t need)
+static inline __attribute__((always_inline)) uint8_t *tlb_lookup_fast(const struct tlb *tlb, struct mmsim_task *t,
+								       uint64_t addr, uint64_t len, uint32_t need)
 {
 	uint64_t va = untag(addr);
-	struct tlb_entry *e = tlb_slot(t->tlb, va);
+	const struct tlb_entry *e = &tlb->e[(va >> 12) & (TLB_ENTRIES - 1)];
 
-	/* ASID 0 (killed, or a machine in parallel mode): do not even look. */
+	/* ASID 0 (killed, an asynchronous tag fault to report): do not even look. */
 	if (!t->asid || e->key != tlb_key(va, t->asid) || (e->perm & (need | TLB_TAGGED)) != need ||
 	    len > PAGE_SIZE - (va & ~PAGE_MASK))
 		return NULL;
-	t->machine->now += t->machine->costs[COST_TLB_HIT];
 	return e->host + (va & ~PAGE_MASK);
+}
+
+static inline __attribute__((always_inline)) uint8_t *access_fast(struct mmsim_task *t, uint64_t addr,
+								   uint64_t len, uint32_t need)
+{
+	/* In parallel mode t->tlb is an empty table: this always misses (access_fast_par). */
+	uint8_t *host = tlb_lookup_fast(t->tlb, t, addr, len, need);
+
+	if (host)
+		t->machine->now += t->machine->costs[COST_TLB_HIT];
+	return host;
+}
+
+/*
+ * The fast path of a host thread's access on a machine in parallel mode:
+ * the CPU's TLB is only read by its holder, so take the CPU's run lock
+ * (one compare-and-swap, no wait), look at its mailbox (one load: a
+ * shootdown to apply sends the access the slow way, which applies it), and
+ * access the frame before letting go - a flusher waits for the CPU until
+ * then.  The CPU busy, or a miss: the slow path, which waits its turn.
+ */
+static bool access_fast_par(struct mmsim_task *t, uint64_t addr, void *buf,
+						      uint64_t len, bool write)
+{
+	struct cpu *c = &t->machine->cpus[t->cpu];
+	uint8_t *host;
+	bool hit = false;
+
+	if (!cpu_run_trylock(c))
+		return false;
+	if (!tlb_ipi_pending(c) && (host = tlb_lookup_fast(&c->tlb, t, addr, len, write ? TLB_W : TLB_R))) {
+		if (write)
+			memcpy(host, buf, len);
+		else
+			memcpy(buf, host, len);
+		c->diff.clock += t->machine->costs[COST_TLB_HIT];
+		hit = true;
+	}
+	cpu_run_unlock(c);
+	return hit;
 }
 
 /*
  * The slow halves of load and store live out of line: the fast path then
  * needs no saved registers, which is most of a TLB hit's cost.
  */
-static __attribute__((noinline)) int load_slow(struct mmsim_task *t, uint64_t addr, void *dst,
-					       uint64_t len, struct mmsim_siginfo *si)
+static int load_kernel(struct mmsim_task *t, uint64_t addr, void *dst, uint64_t len, struct mmsim_siginfo *si)
 {
 	KERNEL_ENTRY(t ? t->machine : NULL, t, true);
 	int err = check_access_args(t, dst, addr, len, "mmsim_load");
@@ -393,13 +436,29 @@ static __attribute__((noinline)) int load_slow(struct mmsim_task *t, uint64_t ad
 	return err ? err : access_slow(t, ACCESS_LOAD, addr, dst, 0, len, si);
 }
 
-static __attribute__((noinline)) int store_slow(struct mmsim_task *t, uint64_t addr, const void *src,
-						uint64_t len, struct mmsim_siginfo *si)
+static int store_kernel(struct mmsim_task *t, uint64_t addr, const void *src, uint64_t len,
+			struct mmsim_siginfo *si)
 {
 	KERNEL_ENTRY(t ? t->machine : NULL, t, true);
 	int err = check_access_args(t, src, addr, len, "mmsim_store");
 
 	return err ? err : access_slow(t, ACCESS_STORE, addr, (void *)src, 0, len, si);
+}
+
+static __attribute__((noinline)) int load_slow(struct mmsim_task *t, uint64_t addr, void *dst,
+					       uint64_t len, struct mmsim_siginfo *si)
+{
+	if (t && t->par_fast && dst && access_fast_par(t, addr, dst, len, false))
+		return MMSIM_ACCESS_OK;
+	return load_kernel(t, addr, dst, len, si);
+}
+
+static __attribute__((noinline)) int store_slow(struct mmsim_task *t, uint64_t addr, const void *src,
+						uint64_t len, struct mmsim_siginfo *si)
+{
+	if (t && t->par_fast && src && access_fast_par(t, addr, (void *)src, len, true))
+		return MMSIM_ACCESS_OK;
+	return store_kernel(t, addr, src, len, si);
 }
 
 /*
