@@ -94,24 +94,6 @@ void init_reserved_pageblock(struct mmsim_machine *m, uint64_t pfn, int mt);
  * Compound pages (mm_types.h): the head holds the references of the whole
  * block, so get_page/put_page on any of its frames act on the head.
  */
-static inline struct page *compound_head(struct page *p)
-{
-	return (p->flags & PG_tail) ? p - p->compound_offset : p;
-}
-static inline bool PageCompound(const struct page *p) { return p->flags & (PG_head | PG_tail); }
-static inline unsigned int compound_order(struct page *p)
-{
-	p = compound_head(p);
-	return (p->flags & PG_head) ? p->order : 0;
-}
-static inline uint64_t compound_nr(struct page *p) { return 1ULL << compound_order(p); }
-static inline int page_count(struct page *p) { return compound_head(p)->refcount; }
-/* PTEs mapping this frame plus PMDs mapping its whole compound page. */
-static inline int page_mapcount(struct page *p)
-{
-	return (p->flags & (PG_head | PG_tail)) ? p->mapcount + compound_head(p)->entire_mapcount
-						 : p->mapcount;
-}
 /*
  * Page flags that may change while other CPUs look at the page (a mapped
  * page: its folio lock is a bit of the same word) are set and cleared
@@ -122,8 +104,41 @@ static inline uint32_t page_flags(const struct page *p) { return __atomic_load_n
 static inline void page_set_flag(struct page *p, uint32_t f) { __atomic_fetch_or(&p->flags, f, __ATOMIC_RELAXED); }
 static inline void page_clear_flag(struct page *p, uint32_t f) { __atomic_fetch_and(&p->flags, ~f, __ATOMIC_RELAXED); }
 
-static inline void get_page(struct page *p) { compound_head(p)->refcount++; }
-/* Drop a reference; the last one frees the page (and its compound tail). */
+static inline struct page *compound_head(struct page *p)
+{
+	return (page_flags(p) & PG_tail) ? p - p->compound_offset : p;
+}
+static inline bool PageCompound(const struct page *p) { return page_flags(p) & (PG_head | PG_tail); }
+static inline unsigned int compound_order(struct page *p)
+{
+	p = compound_head(p);
+	return (p->flags & PG_head) ? p->order : 0;
+}
+static inline uint64_t compound_nr(struct page *p) { return 1ULL << compound_order(p); }
+/* Reference and map counts: a COW fault on another CPU may be changing them (atomically). */
+static inline int page_count(struct page *p)
+{
+	return __atomic_load_n(&compound_head(p)->refcount, __ATOMIC_RELAXED);
+}
+/* PTEs mapping this frame plus PMDs mapping its whole compound page. */
+static inline int page_mapcount(struct page *p)
+{
+	int n = __atomic_load_n(&p->mapcount, __ATOMIC_RELAXED);
+
+	return PageCompound(p) ? n + compound_head(p)->entire_mapcount : n;
+}
+static inline void get_page(struct page *p)
+{
+	if (par_cpu)
+		__atomic_fetch_add(&compound_head(p)->refcount, 1, __ATOMIC_RELAXED);
+	else
+		compound_head(p)->refcount++;
+}
+/*
+ * Drop a reference; the last one frees the page (and its compound tail).
+ * Beside other CPUs, a reference that may be the last is dropped only
+ * after taking the whole machine: freeing is not audited for that.
+ */
 void put_page(struct mmsim_machine *m, struct page *p);
 /* The folio lock: held across a migration, a swap-out, a swap-in. */
 static inline void folio_lock(struct page *p) { bit_lock(&p->flags, PG_locked, "folio_lock"); }

@@ -23,6 +23,15 @@
  *  - A PTE that gives less than before is cleared and flushed before the new
  *    one is written (break-before-make), and a page is never freed before
  *    the TLB entries that reach it are gone (see struct mmu_gather).
+ *
+ * In parallel runs two paths run beside other CPUs (kernel/sched.c): the
+ * first touch of plain anonymous memory, and the write-protect fault of
+ * plain anonymous memory (COW copy or reuse, whose TLB shootdown waits for
+ * the other CPUs' acknowledgements).  Both commit under the PT lock only;
+ * the old page's references and mapcount change atomically, a reuse is
+ * decided under the folio lock, and a reference that may be the last is
+ * dropped holding the whole machine.  Tagged, userfaultfd and huge-page
+ * cases, and every other fault, call kernel_exclusive() first.
  */
 #include <stdlib.h>
 
@@ -313,8 +322,21 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
 }
 
 /*
+ * Copying old beside other CPUs: its tags (and tags saved under its PFN,
+ * which the copy carries along) live in structures only code holding the
+ * whole machine changes.
+ */
+static bool copy_needs_whole_machine(struct mmsim_machine *m, struct page *old)
+{
+	return m->mte.supported && ((page_flags(old) & PG_mte_tagged) ||
+				    __atomic_load_n(&m->mte.tags_by_pfn.nr, __ATOMIC_RELAXED));
+}
+
+/*
  * wp_page_copy - break COW: copy old (or zero-fill, for the zero page) into a
- * new exclusive page and switch the PTE to it, break-before-make.
+ * new exclusive page and switch the PTE to it, break-before-make.  The old
+ * entry may sit in other CPUs' TLBs: ptep_clear_flush shoots it down before
+ * the new one is written, and old is released only after that.
  */
 static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 {
@@ -330,15 +352,16 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 			put_page(m, old);
 		return VM_FAULT_OOM;
 	}
-	if (old)
+	if (old) {
+		if (par_cpu && copy_needs_whole_machine(m, old))
+			kernel_exclusive();
 		copy_user_highpage(m, p, old);
+	}
 	if (!vmf_pte_lock_same(vmf)) {
 		if (old)
 			put_page(m, old);
 		return fault_overtaken(vmf, p);
 	}
-	if (old)
-		put_page(m, old);	/* the mapping still holds its own */
 	ptep_clear_flush(vmf->mm, vmf->address, vmf->pte);
 	map_new_anon_page(vmf, p);
 	if (old && PageCompound(old)) {
@@ -349,15 +372,39 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	if (old) {
 		page_remove_rmap(m, old);
 		inc_mm_counter_page(vmf->mm, old, -1);
-		put_page(m, old);
+		put_page(m, old);	/* the mapping's: ours keeps it */
 	}
 	spin_unlock(vmf->ptl);
+	/* Ours, after the PT lock as Linux drops it: this one may free old. */
+	if (old)
+		put_page(m, old);
 	if (head) {
 		deferred_split_folio(m, head);
 		put_page(m, head);
 	}
 	trace_fault(vmf, old ? "cow" : "cow-zero");
 	return 0;
+}
+
+/*
+ * wp_can_reuse_anon_page - Linux's wp_can_reuse_anon_folio: a page only
+ * this mapping holds can take the write in place.  The references are
+ * counted under the folio lock (taken only if free: busy means someone is
+ * working on the page, so copy), and the page becomes PG_anon_exclusive.
+ */
+static bool wp_can_reuse_anon_page(struct page *p)
+{
+	bool reuse;
+
+	if (page_count(p) != 1 || page_mapcount(p) != 1)
+		return false;
+	if (!folio_trylock(p))
+		return false;
+	reuse = page_count(p) == 1 && page_mapcount(p) == 1;
+	if (reuse)
+		page_set_flag(p, PG_anon_exclusive);
+	folio_unlock(p);
+	return reuse;
 }
 
 /*
@@ -377,16 +424,31 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 		return wp_page_reuse(vmf);
 	}
 	if (p && PageAnon(p)) {
-		if (p->flags & PG_anon_exclusive)
+		if (page_flags(p) & PG_anon_exclusive)
 			return wp_page_reuse(vmf);
 		/* Only our mapping holds it: nobody else can observe a write. */
-		if (p->refcount == 1 && p->mapcount == 1) {
-			p->flags |= PG_anon_exclusive;
+		if (wp_can_reuse_anon_page(p)) {
 			count_vm_event(m, PGREUSE);
 			return wp_page_reuse(vmf);
 		}
 	}
 	return wp_page_copy(vmf, p);
+}
+
+/*
+ * May a write fault on this present read-only PTE run beside other CPUs?
+ * Private anonymous memory without tags, userfaultfd or huge pages: a
+ * small anonymous page (copied or reused) or the zero page (replaced).
+ */
+static bool wp_fault_shared_ok(struct vm_fault *vmf, pteval_t entry)
+{
+	struct page *p;
+
+	if (!pte_valid(entry) || pte_write(entry) || !vma_is_anonymous(vmf->vma) ||
+	    (vmf->vma->vm_flags & (VM_SHARED | VM_MTE | VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR)))
+		return false;
+	p = vm_normal_page(vmf->vma, vmf->address, entry);
+	return !p || (PageAnon(p) && !PageCompound(p));
 }
 
 /*
@@ -416,11 +478,17 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	pteval_t entry = vmf->orig_pte;
 
 	/*
-	 * The first touch of plain anonymous memory is the path made safe to
-	 * run beside other CPUs; every other fault holds the whole machine.
+	 * The first touch of plain anonymous memory is a path made safe to
+	 * run beside other CPUs; every fault not listed holds the whole machine.
 	 */
 	if (pte_none(entry) && vma_is_anonymous(vmf->vma) && !(vmf->vma->vm_flags & (VM_MTE | VM_UFFD_MISSING)))
 		return do_anonymous_page(vmf);
+	/* So is the write-protect fault of plain anonymous memory: COW, with its TLB shootdown. */
+	if ((vmf->flags & FAULT_FLAG_WRITE) && wp_fault_shared_ok(vmf, entry)) {
+		if (!vmf_pte_lock_same(vmf))
+			return fault_overtaken(vmf, NULL);
+		return do_wp_page(vmf);
+	}
 	kernel_exclusive();
 	if (pte_none(entry))
 		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) : do_fault(vmf);

@@ -1098,6 +1098,15 @@ void __free_pages(struct mmsim_machine *m, struct page *p, unsigned int order)
 void put_page(struct mmsim_machine *m, struct page *p)
 {
 	p = compound_head(p);
+	if (par_cpu) {
+		int32_t r = __atomic_load_n(&p->refcount, __ATOMIC_RELAXED);
+
+		while (r > 1)
+			if (__atomic_compare_exchange_n(&p->refcount, &r, r - 1, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_RELAXED))
+				return;
+		kernel_exclusive();
+	}
 	if (--p->refcount == 0)
 		free_the_page(m, p, (p->flags & PG_head) ? p->order : 0);
 }

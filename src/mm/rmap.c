@@ -135,7 +135,7 @@ void folio_add_new_anon_rmap(struct page *p, struct vm_area_struct *vma, uint64_
 /* Is p a page of a compound page that a PMD maps (so already counted mapped)? */
 static bool pmd_mapped(struct page *p)
 {
-	return (p->flags & (PG_head | PG_tail)) && compound_head(p)->entire_mapcount;
+	return PageCompound(p) && compound_head(p)->entire_mapcount;
 }
 
 /* One more PTE maps an existing page (fork, or a page-cache page). */
@@ -147,9 +147,12 @@ void page_dup_rmap(struct mmsim_machine *m, struct page *p)
 
 void page_remove_rmap(struct mmsim_machine *m, struct page *p)
 {
-	if (--p->mapcount == 0 && !pmd_mapped(p)) {
+	/* A COW fault of another process may unmap the same page on another CPU. */
+	int left = par_cpu ? __atomic_sub_fetch(&p->mapcount, 1, __ATOMIC_ACQ_REL) : --p->mapcount;
+
+	if (left == 0 && !pmd_mapped(p)) {
 		mod_node_page_state(&m->nodes[p->nid], PageAnon(p) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
-		p->flags &= ~PG_anon_exclusive;
+		page_clear_flag(p, PG_anon_exclusive);
 	}
 }
 
